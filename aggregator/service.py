@@ -1,0 +1,22 @@
+"""`vigil aggregator`: the rollup job every minute, or once with --once."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from aggregator.jobs import aggregate
+from vigil.cronworker import make_cron_worker, run_job_once, run_worker
+from vigil.settings import get_settings
+
+QUEUE = "vigil:aggregator"
+
+
+def main(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    if args.once:
+        rolled = asyncio.run(run_job_once(settings, aggregate))
+        print(f"rolled {rolled} bucket(s)")
+        return 0
+    run_worker(lambda: make_cron_worker(settings, QUEUE, [(aggregate, {"second": 5})]))
+    return 0

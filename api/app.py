@@ -1,0 +1,53 @@
+"""The Litestar application: routes under /api/v1, OpenAPI at /api/v1/schema."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis.asyncio as aioredis
+from litestar import Litestar, Router
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from api.auth import ApiKeyAuth
+from api.errors import HANDLERS, internal
+from api.health import health
+from api.monitors.controllers import MonitorController
+from vigil.constants import API_PREFIX
+from vigil.db import open_pool
+from vigil.settings import Settings, get_settings
+
+ROUTE_HANDLERS = [health, MonitorController]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.pool = await open_pool(settings.database_url, min_size=2, max_size=20,
+                                         wait=False, dict_rows=True)
+        app.state.redis = aioredis.from_url(settings.redis_url)
+        try:
+            yield
+        finally:
+            await app.state.redis.aclose()
+            await app.state.pool.close()
+
+    auth = DefineMiddleware(ApiKeyAuth, exclude=[f"^{API_PREFIX}/schema"])
+    return Litestar(
+        route_handlers=[Router(API_PREFIX, route_handlers=ROUTE_HANDLERS)],
+        middleware=[auth],
+        lifespan=[lifespan],
+        exception_handlers={**HANDLERS, Exception: internal},
+        openapi_config=OpenAPIConfig(
+            title="Vigil", version="0.1.0", path=f"{API_PREFIX}/schema",
+            components=Components(security_schemes={
+                "apiKey": SecurityScheme(type="http", scheme="bearer",
+                                         description="an API key from `vigil create-account`")}),
+            security=[{"apiKey": []}],
+        ),
+    )

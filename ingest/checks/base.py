@@ -1,0 +1,73 @@
+"""What every check kind shares: its input (MonitorSpec), its context and its output
+(CheckResult). A check never times or stores itself: the runner does both."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import aiohttp
+
+from vigil.constants import ErrorKind
+
+
+@dataclass(slots=True, frozen=True)
+class MonitorSpec:
+    """The part of a monitor a worker needs; travels inside the arq job."""
+
+    id: int
+    kind: str
+    target: str
+    timeout_ms: int
+    expectations: dict[str, Any] = field(default_factory=dict)
+    attempts: int = 1
+
+
+@dataclass(slots=True)
+class Timings:
+    """Phase durations in microseconds; 0 where a phase did not happen."""
+
+    dns_us: int = 0
+    connect_us: int = 0
+    tls_us: int = 0
+    ttfb_us: int = 0
+    total_us: int = 0
+
+
+@dataclass(slots=True)
+class CheckResult:
+    up: bool
+    error_kind: ErrorKind = ErrorKind.none
+    error: str = ""
+    status_code: int = 0
+    timings: Timings = field(default_factory=Timings)
+    detail: dict[str, Any] = field(default_factory=dict)
+    attempts: int = 1
+
+    @classmethod
+    def failure(cls, kind: ErrorKind, message: str, **kw: Any) -> CheckResult:
+        return cls(up=False, error_kind=kind, error=message, **kw)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "up": self.up,
+            "error_kind": None if self.error_kind == ErrorKind.none else self.error_kind.name,
+            "error": self.error or None,
+            "status_code": self.status_code or None,
+            "attempts": self.attempts,
+            "timings_ms": {k.removesuffix("_us"): round(getattr(self.timings, k) / 1000, 3)
+                           for k in ("dns_us", "connect_us", "tls_us", "ttfb_us", "total_us")},
+            **({"detail": self.detail} if self.detail else {}),
+        }
+
+
+@dataclass(slots=True)
+class CheckContext:
+    """Long-lived things a check may use, owned by the runner (one per worker process)."""
+
+    http: aiohttp.ClientSession
+    allow_private: bool
+
+
+class Check(Protocol):
+    async def __call__(self, spec: MonitorSpec, ctx: CheckContext) -> CheckResult: ...

@@ -1,0 +1,98 @@
+"""The scheduler: turns monitors into arq jobs, one per (region, slot, batch).
+
+Every tick it enqueues every slot second between the region's watermark and now. Job
+ids are derived from (region, slot, batch), and arq refuses an id it already holds, so
+two schedulers running at once enqueue each batch once, and a restarted scheduler resumes
+from the watermark without gaps or doubles (up to scheduler_max_catchup_seconds)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import defaultdict
+from datetime import timedelta
+
+from arq import create_pool
+from arq.connections import ArqRedis, RedisSettings
+from psycopg_pool import AsyncConnectionPool
+
+from ingest.slots import SlotTable, batches, job_id
+from vigil.constants import SCHEDULER_WATERMARK_KEY, check_queue
+from vigil.db import open_pool
+from vigil.queries import sql
+from vigil.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Scheduler:
+    def __init__(self, settings: Settings, pool: AsyncConnectionPool, redis: ArqRedis) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.redis = redis
+        # region name -> (region id, slot table of job payload tuples)
+        self.tables: dict[str, tuple[int, SlotTable[tuple]]] = {}
+        self.enqueued_jobs = 0
+
+    async def refresh(self) -> None:
+        async with self.pool.connection() as conn:
+            rows = await (await conn.execute(sql("schedule_monitors"))).fetchall()
+        per_region: dict[str, list] = defaultdict(list)
+        region_ids: dict[str, int] = {}
+        for mid, kind, target, interval_s, timeout_ms, expectations, region, region_id in rows:
+            if isinstance(expectations, str):
+                expectations = json.loads(expectations)
+            attempts = int(expectations.get("attempts", 1)) if expectations else 1
+            per_region[region].append((mid, interval_s, (mid, kind, target, timeout_ms,
+                                                         expectations or {}, attempts)))
+            region_ids[region] = region_id
+        self.tables = {r: (region_ids[r], SlotTable.build(entries)) for r, entries in per_region.items()}
+
+    async def tick(self, now: int | None = None) -> int:
+        """Enqueue every due slot up to ``now`` for every region; returns jobs enqueued."""
+        now = int(time.time()) if now is None else now
+        enqueued = 0
+        for region, (region_id, table) in self.tables.items():
+            key = SCHEDULER_WATERMARK_KEY + region
+            mark = await self.redis.get(key)
+            start = now if mark is None else int(mark) + 1
+            start = max(start, now - self.settings.scheduler_max_catchup_seconds)
+            for t in range(start, now + 1):
+                for n, batch in enumerate(batches(table.due(t), self.settings.batch_size)):
+                    job = await self.redis.enqueue_job(
+                        "run_batch", t, region_id, list(batch),
+                        _job_id=job_id(region, t, n), _queue_name=check_queue(region),
+                        _expires=timedelta(seconds=self.settings.scheduler_max_catchup_seconds + 60))
+                    enqueued += job is not None
+            if start <= now:
+                await self.redis.set(key, now)
+        self.enqueued_jobs += enqueued
+        return enqueued
+
+    async def run(self, stop: asyncio.Event) -> None:
+        last_refresh = 0.0
+        while not stop.is_set():
+            try:
+                if time.monotonic() - last_refresh >= self.settings.scheduler_refresh_seconds:
+                    await self.refresh()
+                    last_refresh = time.monotonic()
+                await self.tick()
+            except Exception:
+                log.exception("scheduler tick failed; retrying")
+            try:
+                await asyncio.wait_for(stop.wait(), self.settings.scheduler_tick_seconds)
+            except TimeoutError:
+                pass
+
+
+async def run_scheduler(settings: Settings, stop: asyncio.Event) -> None:
+    pool = await open_pool(settings.database_url, max_size=2)
+    redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+    try:
+        log.info("scheduler started")
+        await Scheduler(settings, pool, redis).run(stop)
+    finally:
+        await redis.aclose()
+        await pool.close()

@@ -1,0 +1,16 @@
+-- name: schedule_monitors
+-- Every enabled monitor with each of its regions' ids, for the scheduler's slot table.
+SELECT m.id, m.kind, m.target, m.interval_s, m.timeout_ms, m.expectations,
+       r.name AS region, r.id AS region_id
+FROM monitors m
+JOIN regions r ON r.name = ANY (m.regions)
+WHERE m.enabled
+ORDER BY m.id;
+
+-- name: recent_results
+SELECT time, region_id, up, error_kind, status_code, latency_us, connect_us, ttfb_us,
+       lateness_ms, attempts
+FROM check_results
+WHERE monitor_id = %(monitor_id)s AND time >= %(since)s
+ORDER BY time DESC
+LIMIT %(limit)s;

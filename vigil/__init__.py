@@ -1,0 +1,1 @@
+"""Shared parts of Vigil: settings, database pool, named SQL, constants, CLI."""

@@ -1,0 +1,61 @@
+"""Accounts and API keys. A key reads ``vgl_<prefix>_<secret>``: the prefix is stored in
+clear to find the key, the secret only as SHA-256 (keys are 256-bit random, so a fast
+hash cannot be brute-forced and keeps every request cheap)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+import psycopg
+
+from vigil.constants import API_KEY_PREFIX
+from vigil.queries import sql
+
+ROLES = ("admin", "member")
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    token: str  # shown once, never stored
+    prefix: str
+    secret_hash: bytes
+
+
+def hash_secret(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
+
+
+def generate_key() -> NewKey:
+    prefix = secrets.token_hex(4)
+    secret = secrets.token_urlsafe(32)
+    return NewKey(f"{API_KEY_PREFIX}{prefix}_{secret}", prefix, hash_secret(secret))
+
+
+def split_token(token: str) -> tuple[str, str] | None:
+    """(prefix, secret) of a well-formed token, else None."""
+    if not token.startswith(API_KEY_PREFIX):
+        return None
+    prefix, sep, secret = token[len(API_KEY_PREFIX):].partition("_")
+    if not sep or len(prefix) != 8 or not secret:
+        return None
+    return prefix, secret
+
+
+def secret_matches(secret: str, stored_hash: bytes) -> bool:
+    return hmac.compare_digest(hash_secret(secret), bytes(stored_hash))
+
+
+def create_account_with_key(conn: psycopg.Connection, name: str, role: str = "admin",
+                            key_name: str = "") -> tuple[int, str]:
+    """Create (or reuse) the account ``name`` and give it a new key; returns (account id, token)."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    account_id = conn.execute(sql("create_account"), {"name": name}).fetchone()[0]
+    key = generate_key()
+    conn.execute(sql("create_api_key"), {"account_id": account_id, "name": key_name,
+                                         "prefix": key.prefix, "secret_hash": key.secret_hash,
+                                         "role": role})
+    return account_id, key.token

@@ -1,0 +1,212 @@
+"""`vigil` command line: one entry point for every service and admin task."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+
+from vigil.settings import get_settings
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=get_settings().log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _install_uvloop() -> None:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency; stay usable without it
+        return
+    uvloop.install()
+
+
+def _run_until_signal(main) -> None:
+    """Run ``main(stop_event)`` until SIGINT/SIGTERM sets the event."""
+    async def runner() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await main(stop)
+
+    asyncio.run(runner())
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from vigil.migrate import migrate
+
+    applied = migrate(get_settings())
+    print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
+    return 0
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    s = get_settings()
+    uvicorn.run("api.app:create_app", factory=True, host=args.host or s.api_host,
+                port=args.port or s.api_port, loop="uvloop", log_level="warning",
+                access_log=False, workers=args.workers)
+    return 0
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    from ingest.scheduler import run_scheduler
+
+    _install_uvloop()
+    _run_until_signal(lambda stop: run_scheduler(get_settings(), stop))
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from ingest.worker import make_worker
+
+    _install_uvloop()
+    s = get_settings()
+    if args.region:
+        s = s.model_copy(update={"region": args.region})
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    make_worker(s).run()
+    return 0
+
+
+def cmd_aggregator(args: argparse.Namespace) -> int:
+    from aggregator.service import main as aggregator_main
+
+    return aggregator_main(args)
+
+
+def cmd_evaluator(args: argparse.Namespace) -> int:
+    from evaluator.service import main as evaluator_main
+
+    return evaluator_main(args)
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from vigil.up import up
+
+    return up(demo=not args.no_demo)
+
+
+def cmd_demo_target(args: argparse.Namespace) -> int:
+    from vigil.demo import serve
+
+    serve(args.port)
+    return 0
+
+
+def cmd_create_account(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from vigil.accounts import create_account_with_key
+
+    with psycopg.connect(get_settings().database_url) as conn:
+        account_id, token = create_account_with_key(conn, args.name, args.role, args.key_name)
+    print(json.dumps({"account_id": account_id, "name": args.name, "role": args.role, "api_key": token}))
+    print("store this key now: only its hash is kept", file=sys.stderr)
+    return 0
+
+
+def cmd_revoke_key(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from vigil.accounts import split_token
+    from vigil.queries import sql
+
+    parts = split_token(args.key)
+    prefix = parts[0] if parts else args.key
+    with psycopg.connect(get_settings().database_url) as conn:
+        row = conn.execute(sql("revoke_api_key"), {"prefix": prefix}).fetchone()
+    if row is None:
+        print(f"vigil: no active key with prefix {prefix!r}", file=sys.stderr)
+        return 2
+    print(f"revoked key {prefix}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from ingest.oneshot import check_once, spec_from_args
+
+    try:
+        spec = spec_from_args(args)
+    except ValueError as exc:
+        print(f"vigil check: {exc}", file=sys.stderr)
+        return 2
+    allow = args.allow_private or get_settings().allow_private_targets
+    result = asyncio.run(check_once(spec, allow))
+    print(json.dumps({"target": spec.target, "kind": spec.kind, **result.as_dict()}))
+    return 0 if result.up else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="vigil", description="Vigil uptime monitoring backend")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
+
+    api = sub.add_parser("api", help="serve the REST API")
+    api.add_argument("--host")
+    api.add_argument("--port", type=int)
+    api.add_argument("--workers", type=int, default=1)
+    api.set_defaults(fn=cmd_api)
+
+    sub.add_parser("scheduler", help="enqueue due checks").set_defaults(fn=cmd_scheduler)
+
+    w = sub.add_parser("worker", help="run checks for one region")
+    w.add_argument("--region", help="region to serve (default VIGIL_REGION)")
+    w.set_defaults(fn=cmd_worker)
+
+    agg = sub.add_parser("aggregator", help="build hourly/daily rollups (every minute)")
+    agg.add_argument("--once", action="store_true", help="roll what is due once and exit")
+    agg.set_defaults(fn=cmd_aggregator)
+
+    ev = sub.add_parser("evaluator", help="evaluate alert rules (every minute)")
+    ev.add_argument("--once", action="store_true", help="evaluate once and exit")
+    ev.add_argument("--at", help="evaluate as of this ISO time (with --once)")
+    ev.set_defaults(fn=cmd_evaluator)
+
+    upp = sub.add_parser("up", help="start PostgreSQL, Redis and every service locally, with a demo")
+    upp.add_argument("--no-demo", action="store_true", help="do not create the demo account and target")
+    upp.set_defaults(fn=cmd_up)
+
+    dt = sub.add_parser("demo-target", help="serve the demo HTTP target on loopback")
+    dt.add_argument("--port", type=int, default=8099)
+    dt.set_defaults(fn=cmd_demo_target)
+
+    ca = sub.add_parser("create-account", help="create an account (or reuse it) and print a new API key")
+    ca.add_argument("name")
+    ca.add_argument("--role", choices=["admin", "member"], default="admin")
+    ca.add_argument("--key-name", default="")
+    ca.set_defaults(fn=cmd_create_account)
+
+    rk = sub.add_parser("revoke-key", help="revoke an API key (the key or its 8-character prefix)")
+    rk.add_argument("key")
+    rk.set_defaults(fn=cmd_revoke_key)
+
+    ck = sub.add_parser("check", help="check one target now and print the result as JSON")
+    ck.add_argument("url", help="http(s)://..., tcp://host:port")
+    ck.add_argument("--timeout-ms", type=int, default=10_000)
+    ck.add_argument("--method", default="GET")
+    ck.add_argument("--header", action="append", default=[], metavar="NAME:VALUE")
+    ck.add_argument("--status", action="append", type=int, default=[], metavar="CODE",
+                    help="accepted status code (repeatable; default 2xx/3xx)")
+    ck.add_argument("--attempts", type=int, default=1)
+    ck.add_argument("--allow-private", action="store_true",
+                    help="allow private/loopback targets (same as VIGIL_ALLOW_PRIVATE_TARGETS=1)")
+    ck.set_defaults(fn=cmd_check)
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    _setup_logging()
+    try:
+        code = args.fn(args)
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)

@@ -1,0 +1,48 @@
+"""Names and fixed values shared by more than one part of Vigil, each in one place."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+API_PREFIX = "/api/v1"
+
+# arq queues: one per region, so a worker serves exactly one region.
+CHECK_QUEUE_PREFIX = "vigil:checks:"
+# Scheduler watermark: the last slot second fully enqueued, per region. Kept in Redis
+# beside the queue it describes; if Redis loses it, the scheduler restarts from "now"
+# and the slots in between are reported missed, never silently absent.
+SCHEDULER_WATERMARK_KEY = "vigil:scheduler:watermark:"
+# Job results are kept this long: arq refuses a job id whose result still exists, which
+# is what makes two schedulers enqueue a slot once. Must exceed the scheduler catch-up.
+JOB_RESULT_TTL_SECONDS = 3600
+
+API_KEY_PREFIX = "vgl_"
+
+MONITOR_KINDS = ("http", "tcp")
+MIN_INTERVAL_SECONDS = 10
+MAX_INTERVAL_SECONDS = 86_400
+
+
+def check_queue(region: str) -> str:
+    return CHECK_QUEUE_PREFIX + region
+
+
+class ErrorKind(IntEnum):
+    """Why a check failed, stored as a smallint in check_results.error_kind (0 = up)."""
+
+    none = 0
+    dns = 1
+    refused = 2
+    connect_timeout = 3
+    read_timeout = 4
+    tls = 5
+    reset = 6
+    protocol = 7
+    http_status = 8
+    assertion = 9
+    too_many_redirects = 10
+    body_too_large = 11
+    blocked_target = 12
+    missed = 13
+    unreachable = 14
+    internal = 15

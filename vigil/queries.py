@@ -1,0 +1,30 @@
+"""Named SQL: every query lives in sql/queries/*.sql under a ``-- name: <name>`` header
+and is looked up by name, so the same statement is never written twice in Python."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+QUERY_DIR = Path(__file__).resolve().parent.parent / "sql" / "queries"
+_HEADER = re.compile(r"^--\s*name:\s*([a-z0-9_]+)\s*$", re.MULTILINE)
+
+
+@lru_cache(maxsize=1)
+def _all() -> dict[str, str]:
+    queries: dict[str, str] = {}
+    for path in sorted(QUERY_DIR.glob("*.sql")):
+        parts = _HEADER.split(path.read_text())
+        for name, body in zip(parts[1::2], parts[2::2], strict=True):
+            if name in queries:
+                raise RuntimeError(f"query {name!r} defined twice (second in {path.name})")
+            queries[name] = body.strip().rstrip(";")
+    return queries
+
+
+def sql(name: str) -> str:
+    try:
+        return _all()[name]
+    except KeyError:
+        raise KeyError(f"no named query {name!r} in {QUERY_DIR}") from None

@@ -1,0 +1,53 @@
+"""Every knob Vigil reads, from environment variables prefixed ``VIGIL_`` (or a .env file).
+
+compose.yaml, `vigil up` and the tests all configure services through these same names.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VIGIL_", env_file=".env", extra="ignore")
+
+    database_url: str = "postgresql://vigil@127.0.0.1:5433/vigil"
+    redis_url: str = "redis://127.0.0.1:6380/0"
+
+    # API
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+
+    # Worker: one process serves one region; concurrency bounds in-flight checks.
+    region: str = "local"
+    worker_concurrency: int = Field(default=256, ge=1)
+    worker_max_jobs: int = Field(default=16, ge=1)
+    writer_flush_rows: int = Field(default=5000, ge=1)
+    writer_flush_seconds: float = Field(default=0.5, gt=0)
+    # While the database is down, results wait in memory up to this many rows; beyond it
+    # new results are dropped, logged and counted (vigil_writer_dropped_rows).
+    writer_buffer_rows: int = Field(default=200_000, ge=1)
+
+    # Scheduler: monitors per arq job (one job carries many checks, see README).
+    batch_size: int = Field(default=200, ge=1)
+    scheduler_tick_seconds: float = Field(default=0.25, gt=0)
+    scheduler_refresh_seconds: float = Field(default=5.0, gt=0)
+    # A restarted scheduler catches up on at most this much past time; older slots are missed.
+    scheduler_max_catchup_seconds: int = Field(default=300, ge=0)
+
+    # Outbound safety: refuse private/loopback/link-local targets unless allowed.
+    allow_private_targets: bool = False
+
+    # Hypertable layout, read by the first migration (see README "Storage layout").
+    chunk_interval: str = "1 day"
+    hash_partitions: int = Field(default=2, ge=1, le=64)
+
+    log_level: str = "INFO"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,129 @@
+"""`vigil up`: everything on one machine, for trying Vigil and for development.
+
+Starts a private PostgreSQL+TimescaleDB and Redis with data under .data/ (kept between
+runs), applies migrations, starts the API, scheduler, a worker, the aggregator and the
+evaluator as child processes, and (unless --no-demo) a demo target with demo monitors.
+Ctrl-C stops everything cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psycopg
+
+from vigil.accounts import create_account_with_key
+from vigil.demo import DEMO_MONITORS
+from vigil.devcluster import Postgres, Redis, wait_for_port
+from vigil.migrate import migrate
+from vigil.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = ("api", "scheduler", "worker", "aggregator", "evaluator")
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _ensure_demo(settings: Settings, demo_port: int) -> str:
+    """Create the demo account and monitors once; return a fresh demo API key (previous
+    demo keys are revoked: only hashes are stored, so an old key cannot be shown again)."""
+    base = f"http://127.0.0.1:{demo_port}"
+    with psycopg.connect(settings.database_url) as conn:
+        conn.execute("UPDATE api_keys SET revoked_at = now() WHERE name = 'demo' AND revoked_at IS NULL")
+        account_id, token = create_account_with_key(conn, "demo", "admin", key_name="demo")
+        for name, path, interval in DEMO_MONITORS:
+            conn.execute(
+                "INSERT INTO monitors (account_id, name, kind, target, interval_s, timeout_ms, regions)"
+                " SELECT %s, %s, 'http', %s, %s, 5000, '{local}'"
+                " WHERE NOT EXISTS (SELECT 1 FROM monitors WHERE account_id = %s AND name = %s)",
+                (account_id, name, base + path, interval, account_id, name))
+        conn.execute("INSERT INTO regions (name) VALUES ('local') ON CONFLICT DO NOTHING")
+    return token
+
+
+def up(demo: bool = True) -> int:
+    data = Path(os.environ.get("VIGIL_DATA_DIR", ROOT / ".data"))
+    pg_port = int(os.environ.get("VIGIL_PG_PORT", "5433"))
+    redis_port = int(os.environ.get("VIGIL_REDIS_PORT", "6380"))
+    api_port = int(os.environ.get("VIGIL_API_PORT", "8080"))
+    demo_port = int(os.environ.get("VIGIL_DEMO_PORT", "8099"))
+    for name, port in (("PostgreSQL", pg_port), ("Redis", redis_port), ("API", api_port),
+                       ("demo target", demo_port)):
+        if not _port_free(port):
+            print(f"vigil up: port {port} for {name} is in use (another `vigil up`?); "
+                  f"set VIGIL_{name.split()[0].upper()}_PORT to another port", file=sys.stderr)
+            return 2
+
+    pg = Postgres(data / "pg", pg_port)
+    redis = Redis(redis_port, data / "redis")
+    children: list[subprocess.Popen] = []
+    try:
+        print(f"starting PostgreSQL+TimescaleDB on 127.0.0.1:{pg_port} (data in {pg.datadir})")
+        pg.start()
+        redis.start()
+        env = {**os.environ, "VIGIL_DATABASE_URL": pg.dsn, "VIGIL_REDIS_URL": redis.url,
+               "VIGIL_API_PORT": str(api_port), "VIGIL_ALLOW_PRIVATE_TARGETS": "1"}
+        settings = Settings(database_url=pg.dsn, redis_url=redis.url)
+        applied = migrate(settings)
+        print(f"migrations applied: {len(applied)}")
+        token = _ensure_demo(settings, demo_port) if demo else None
+        cmds = [[sys.executable, "-m", "vigil", s] for s in SERVICES]
+        if demo:
+            cmds.append([sys.executable, "-m", "vigil", "demo-target", "--port", str(demo_port)])
+        for cmd in cmds:
+            children.append(subprocess.Popen(cmd, env=env, start_new_session=True))
+        wait_for_port(api_port, timeout=30)
+        _wait_healthy(api_port)
+        print(f"\nVigil is up.\n  API:      http://127.0.0.1:{api_port}/api/v1  "
+              f"(OpenAPI: http://127.0.0.1:{api_port}/api/v1/schema)")
+        if token:
+            print(f"  demo key: {token}\n  try:      curl -H 'Authorization: Bearer {token}' "
+                  f"http://127.0.0.1:{api_port}/api/v1/monitors")
+        print("Ctrl-C stops everything; data stays in", data, flush=True)
+        while all(c.poll() is None for c in children):
+            time.sleep(0.5)
+        dead = [c.args[-1] for c in children if c.poll() is not None]
+        print(f"vigil up: service stopped unexpectedly: {dead}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping...")
+        return 0
+    finally:
+        _stop(children)
+        redis.stop()
+        pg.stop()
+
+
+def _wait_healthy(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+
+
+def _stop(children: list[subprocess.Popen]) -> None:
+    for c in children:
+        if c.poll() is None:
+            os.killpg(c.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for c in children:
+        try:
+            c.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(c.pid, signal.SIGKILL)
+            c.wait()
