@@ -6,8 +6,8 @@ import os
 import signal
 import subprocess
 import sys
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from vigil.settings import Settings
 

@@ -118,3 +118,10 @@ async def test_openapi_schema_is_served(client):
     r = await client.get("/api/v1/schema/openapi.json")
     assert r.status_code == 200
     assert "/api/v1/monitors" in r.json()["paths"]
+
+
+async def test_region_quorum_cannot_exceed_the_regions(client, auth):
+    r = await client.post(M, json=_monitor(regions=["eu", "us"], region_quorum=3), headers=auth)
+    assert r.status_code == 400 and "region_quorum" in r.text
+    r = await client.post(M, json=_monitor(regions=["eu", "us", "ap"], region_quorum=2), headers=auth)
+    assert r.status_code == 201 and r.json()["region_quorum"] == 2

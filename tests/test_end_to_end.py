@@ -4,8 +4,8 @@ import time
 from tests.services import running
 
 
-async def _wait_for_results(client, auth, monitor_id, want, timeout=20.0):
-    deadline = time.monotonic() + timeout
+async def _wait_for_results(client, auth, monitor_id, want, within_s=20.0):
+    deadline = time.monotonic() + within_s
     results = []
     while time.monotonic() < deadline:
         r = await client.get(f"/api/v1/monitors/{monitor_id}/results", headers=auth)
@@ -14,7 +14,7 @@ async def _wait_for_results(client, auth, monitor_id, want, timeout=20.0):
         if len(results) >= want:
             return results
         await asyncio.sleep(0.3)
-    raise AssertionError(f"only {len(results)} results after {timeout}s")
+    raise AssertionError(f"only {len(results)} results after {within_s}s")
 
 
 async def test_monitor_created_through_the_api_is_checked_and_its_results_shown(

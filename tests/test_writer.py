@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from ingest.worker import run_batch, startup, shutdown
+from ingest.worker import run_batch, shutdown, startup
 from ingest.writer import ResultWriter
 from vigil.db import open_pool
 

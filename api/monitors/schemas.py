@@ -55,6 +55,7 @@ class MonitorFields(BaseModel):
     tags: list[Tag] = Field(default_factory=list, max_length=32)
     enabled: bool = True
     slo_target: float = Field(default=99.9, gt=0, lt=100, description="percent of good slots")
+    region_quorum: int = Field(default=1, ge=1, description="regions that must see it down for a down slot")
 
     @field_validator("regions")
     @classmethod
@@ -68,6 +69,8 @@ class MonitorFields(BaseModel):
         validate_target(self.kind, self.target)
         if self.timeout_ms > self.interval_s * 1000:
             raise ValueError("timeout_ms must not exceed the interval")
+        if self.region_quorum > len(self.regions):
+            raise ValueError("region_quorum must not exceed the number of regions")
         return self
 
 
@@ -90,6 +93,7 @@ class MonitorUpdate(BaseModel):
     tags: list[str] | None = None
     enabled: bool | None = None
     slo_target: float | None = None
+    region_quorum: int | None = None
 
 
 class MonitorRead(BaseModel):
@@ -104,6 +108,7 @@ class MonitorRead(BaseModel):
     tags: list[str]
     enabled: bool
     slo_target: float
+    region_quorum: int
     created_at: datetime
     updated_at: datetime
 

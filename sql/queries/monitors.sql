@@ -3,9 +3,9 @@ INSERT INTO regions (name) SELECT unnest(%(names)s::text[]) ON CONFLICT (name) D
 
 -- name: create_monitor
 INSERT INTO monitors (account_id, name, kind, target, interval_s, timeout_ms, regions,
-                      expectations, tags, enabled, slo_target)
+                      expectations, tags, enabled, slo_target, region_quorum)
 VALUES (%(account_id)s, %(name)s, %(kind)s, %(target)s, %(interval_s)s, %(timeout_ms)s,
-        %(regions)s, %(expectations)s, %(tags)s, %(enabled)s, %(slo_target)s)
+        %(regions)s, %(expectations)s, %(tags)s, %(enabled)s, %(slo_target)s, %(region_quorum)s)
 RETURNING *;
 
 -- name: list_monitors
@@ -21,7 +21,8 @@ SELECT * FROM monitors WHERE id = %(id)s AND account_id = %(account_id)s;
 UPDATE monitors SET
     name = %(name)s, kind = %(kind)s, target = %(target)s, interval_s = %(interval_s)s,
     timeout_ms = %(timeout_ms)s, regions = %(regions)s, expectations = %(expectations)s,
-    tags = %(tags)s, enabled = %(enabled)s, slo_target = %(slo_target)s, updated_at = now()
+    tags = %(tags)s, enabled = %(enabled)s, slo_target = %(slo_target)s,
+    region_quorum = %(region_quorum)s, updated_at = now()
 WHERE id = %(id)s AND account_id = %(account_id)s
 RETURNING *;
 
