@@ -15,6 +15,9 @@ from vigil.settings import get_settings
 def _setup_logging() -> None:
     logging.basicConfig(level=get_settings().log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # arq logs every job start and end at INFO: thousands of lines a minute for a busy worker.
+    if get_settings().log_level.upper() != "DEBUG":
+        logging.getLogger("arq.worker").setLevel(logging.WARNING)
 
 
 def _install_uvloop() -> None:
