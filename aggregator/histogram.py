@@ -6,7 +6,7 @@ bucket and above that a bucket spans a factor GAMMA. A value v falls in bucket
 ``i = number of bounds <= v`` (numpy ``searchsorted(side="right")`` here, PostgreSQL's
 ``width_bucket(v, bounds)`` in SQL: the same integer comparisons, so the same bucket).
 Bucket i >= 1 holds [BOUNDS[i-1], BOUNDS[i]); its value is the midpoint of the integers
-in it, within ALPHA (0.5 %) of any of them. Bucket 0 holds latencies below 1 µs.
+in it, within MAX_RELATIVE_ERROR (0.503 %) of any of them. Bucket 0 holds latencies below 1 µs.
 
 A histogram is stored sparsely as an int4[] of packed entries ``index + 2048 * count``
 (11 bits of index, up to 2**20 - 1 of count; a larger count is split over several
@@ -15,8 +15,8 @@ results is 24 + 4 * 60 = 264 bytes. That canonical form is the same whichever si
 it, so Python and SQL answers can be compared exactly.
 
 Quantiles follow percentile_cont: rank q * (n - 1), interpolated between the values of
-the buckets holding its floor and ceiling ranks, so the estimate is within ALPHA of the
-exact percentile_cont answer."""
+the buckets holding its floor and ceiling ranks, so the estimate is within
+MAX_RELATIVE_ERROR of the exact percentile_cont answer."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ import numpy as np
 
 ALPHA = 0.005                        # relative accuracy of a bucket's value
 GAMMA = (1 + ALPHA) / (1 - ALPHA)    # ratio between consecutive bounds
+MAX_RELATIVE_ERROR = (GAMMA - 1) / 2  # of a bucket's value to any value in it: 0.503 %
 MAX_VALUE = 2**31 - 1                # latency_us is an int4
 INDEX_BITS = 11
 INDEX_MASK = (1 << INDEX_BITS) - 1

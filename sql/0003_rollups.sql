@@ -7,25 +7,26 @@
 -- A vigil_hist is a sorted int4[] of packed entries bucket_index + 2048 * count.
 CREATE DOMAIN vigil_hist AS integer[];
 
-CREATE TABLE vigil_hist_layout (
-    only_row  boolean PRIMARY KEY DEFAULT true CHECK (only_row),
-    alpha     float8   NOT NULL,
-    bounds    bigint[] NOT NULL
-);
 -- Bound k = ceil(GAMMA^k), duplicates dropped, up to the first bound above int4's maximum.
-INSERT INTO vigil_hist_layout (alpha, bounds)
-WITH g AS (SELECT 0.005::float8 AS alpha),
-b AS (SELECT DISTINCT ceil(power((1 + g.alpha) / (1 - g.alpha), k::float8))::bigint AS v
-      FROM g, generate_series(0, 3000) AS k)
-SELECT g.alpha, array_agg(b.v ORDER BY b.v)
-FROM g, b
-WHERE b.v <= (SELECT min(v) FROM b WHERE v > 2147483647)
-GROUP BY g.alpha;
+-- Computed here once and frozen into vigil_hist_bounds() as a literal, so the planner folds
+-- it into a constant.
+CREATE FUNCTION vigil_hist_alpha() RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 0.005::float8 $$;
 
--- Declared immutable so the planner folds the bounds into a constant once per plan (the
--- layout never changes after this migration).
-CREATE FUNCTION vigil_hist_bounds() RETURNS bigint[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT bounds FROM public.vigil_hist_layout $$;
+DO $$
+DECLARE
+    bounds bigint[];
+BEGIN
+    WITH b AS (
+        SELECT DISTINCT ceil(power((1 + vigil_hist_alpha()) / (1 - vigil_hist_alpha()), k::float8))::bigint AS v
+        FROM generate_series(0, 3000) AS k)
+    SELECT array_agg(v ORDER BY v) INTO bounds
+    FROM b WHERE v <= (SELECT min(v) FROM b WHERE v > 2147483647);
+    EXECUTE format('CREATE FUNCTION vigil_hist_bounds() RETURNS bigint[] '
+                   'LANGUAGE sql IMMUTABLE PARALLEL SAFE AS %L',
+                   format('SELECT %L::bigint[]', bounds));
+END
+$$;
 
 -- Bucket index of a latency (number of bounds <= v), as numpy searchsorted(side='right').
 CREATE FUNCTION vigil_hist_index(latency_us integer) RETURNS integer
