@@ -23,6 +23,7 @@ from aiohttp import web
 from ingest.checks.base import MonitorSpec
 from ingest.context import make_check_context
 
+CALLS = web.AppKey("calls", list)
 BIG_BODY = b"x" * 200_000 + b"needle"
 
 
@@ -64,7 +65,20 @@ def _http_app() -> web.Application:
         return web.json_response({"method": request.method, "body": await request.text(),
                                   "x_token": request.headers.get("X-Token")})
 
+    async def flaky(request: web.Request) -> web.Response:
+        """503 for the first n requests, then 200 (count kept per app)."""
+        counter = request.app[CALLS]
+        counter[0] += 1
+        calls = counter[0]
+        return web.Response(status=503 if calls <= int(request.match_info["n"]) else 200, text=str(calls))
+
+    async def to_metadata(_: web.Request) -> web.Response:
+        raise web.HTTPFound("http://169.254.169.254/latest/meta-data/")
+
     app = web.Application()
+    app[CALLS] = [0]
+    app.router.add_get("/flaky/{n}", flaky)
+    app.router.add_get("/to-metadata", to_metadata)
     app.router.add_get("/status/{code}", status)
     app.router.add_get("/slow", slow)
     app.router.add_get("/loop", loop)
