@@ -11,6 +11,7 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from pydantic import Field
 
@@ -45,9 +46,9 @@ class PingReader:
         waiting, self.waiting, self.flush = self.waiting, {}, None
         try:
             async with self.pool.connection() as conn:
-                cur = await conn.execute(sql("heartbeat_state"), {"ids": list(waiting)})
-                rows = {r[0]: dict(zip(("id", "interval_s", "created_at", "last_ping_at", "now"), r, strict=True))
-                        for r in await cur.fetchall()}
+                cur = conn.cursor(row_factory=dict_row)
+                await cur.execute(sql("heartbeat_state"), {"ids": list(waiting)})
+                rows = {r["id"]: r for r in await cur.fetchall()}
         except Exception as exc:
             outcome: Any = exc
         else:
