@@ -133,6 +133,30 @@ async def raw_servers() -> AsyncIterator[dict[str, int]]:
             server.close()
 
 
+@pytest.fixture
+def blackhole_port():
+    """A port whose accept queue is full: new SYNs are dropped, so connecting times out."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    port = server.getsockname()[1]
+    fillers = []
+    for _ in range(4):
+        c = socket.socket()
+        c.setblocking(False)
+        try:
+            c.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        fillers.append(c)
+    try:
+        yield port
+    finally:
+        for c in fillers:
+            c.close()
+        server.close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

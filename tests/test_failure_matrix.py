@@ -6,7 +6,16 @@ from __future__ import annotations
 import pytest
 
 from ingest.runner import run_check
-from tests.checks_fixtures import ca, check_ctx, free_port, raw_servers, spec, tls_servers, web_server  # noqa: F401 (fixtures)
+from tests.checks_fixtures import (  # noqa: F401 (fixtures)
+    blackhole_port,
+    ca,
+    check_ctx,
+    free_port,
+    raw_servers,
+    spec,
+    tls_servers,
+    web_server,
+)
 from vigil.constants import ErrorKind
 
 pytestmark = pytest.mark.timeout(30)
@@ -64,6 +73,19 @@ async def test_misbehaving_server_is_classified(raw_servers, check_ctx, server, 
 async def test_closed_port_is_refused(check_ctx):
     result = await run_check(spec(f"http://127.0.0.1:{free_port()}/"), check_ctx)
     assert result.error_kind == ErrorKind.refused, result.as_dict()
+
+
+@pytest.mark.parametrize("target", ["http://127.0.0.1:{port}/", "tcp://127.0.0.1:{port}"])
+async def test_no_connection_within_the_timeout_is_connect_timeout(blackhole_port, check_ctx, target):
+    kind = target.split(":")[0]
+    result = await run_check(spec(target.format(port=blackhole_port), kind=kind, timeout_ms=300), check_ctx)
+    assert result.error_kind == ErrorKind.connect_timeout, result.as_dict()
+
+
+@pytest.mark.parametrize(("target", "kind"), [("https://localhost:{port}/", "http"), ("tls://localhost:{port}", "tls")])
+async def test_tls_handshake_never_answered_is_connect_timeout(raw_servers, check_ctx, target, kind):
+    result = await run_check(spec(target.format(port=raw_servers["hang"]), kind=kind, timeout_ms=300), check_ctx)
+    assert result.error_kind == ErrorKind.connect_timeout, result.as_dict()
 
 
 async def test_unresolvable_name_is_dns(check_ctx):

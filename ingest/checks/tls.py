@@ -5,6 +5,7 @@ certificate is still recorded, read on an unverified second handshake)."""
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import time
 from functools import cache
@@ -18,6 +19,7 @@ from ingest.checks.tcp import close_quietly, connect, host_port
 from vigil.constants import ErrorKind
 
 DEFAULT_PORT = 443
+NOT_VALID = "certificate not valid"
 
 
 class TlsOptions(Options):
@@ -39,27 +41,29 @@ def ssl_context(verify: bool) -> ssl.SSLContext:
 
 async def _handshake(host: str, port: int, verify: bool, ctx: CheckContext, timeout_s: float
                      ) -> tuple[CertInfo | None, CheckResult | None, int, int]:
-    """(certificate, failure, connect µs, tls µs)."""
-    writer, timings = await connect(host, port, ctx, timeout_s)
-    if isinstance(writer, CheckResult):
-        return None, writer, 0, 0
-    t0 = time.perf_counter()
+    """(certificate, failure, connect µs, tls µs); connect and handshake share the timeout."""
+    writer = None
     try:
-        await writer.start_tls((verify and ctx.tls_context) or ssl_context(verify), server_hostname=host,
-                               ssl_handshake_timeout=timeout_s)
-    except ssl.SSLCertVerificationError as exc:
-        writer.transport.abort()
-        return None, CheckResult.failure(ErrorKind.tls, f"certificate not valid: {exc.verify_message}"), 0, 0
-    except (ssl.SSLError, ConnectionError) as exc:
-        writer.transport.abort()
-        return None, CheckResult.failure(ErrorKind.tls, f"TLS handshake failed: {exc}"), 0, 0
+        async with asyncio.timeout(timeout_s):
+            writer, timings = await connect(host, port, ctx, timeout_s)
+            if isinstance(writer, CheckResult):
+                return None, writer, 0, 0
+            t0 = time.perf_counter()
+            await writer.start_tls((verify and ctx.tls_context) or ssl_context(verify), server_hostname=host)
     except TimeoutError:
+        failure = CheckResult.failure(ErrorKind.connect_timeout, f"no TLS session within {timeout_s * 1000:.0f} ms")
+    except ssl.SSLCertVerificationError as exc:
+        failure = CheckResult.failure(ErrorKind.tls, f"{NOT_VALID}: {exc.verify_message}")
+    except (ssl.SSLError, ConnectionError) as exc:
+        failure = CheckResult.failure(ErrorKind.tls, f"TLS handshake failed: {exc}")
+    else:
+        tls_us = int((time.perf_counter() - t0) * 1e6)
+        cert = from_ssl_object(writer.get_extra_info("ssl_object"))
+        await close_quietly(writer)
+        return cert, None, timings.connect_us, tls_us
+    if isinstance(writer, asyncio.StreamWriter):
         writer.transport.abort()
-        return None, CheckResult.failure(ErrorKind.read_timeout, "TLS handshake timed out"), 0, 0
-    tls_us = int((time.perf_counter() - t0) * 1e6)
-    cert = from_ssl_object(writer.get_extra_info("ssl_object"))
-    await close_quietly(writer)
-    return cert, None, timings.connect_us, tls_us
+    return None, failure, 0, 0
 
 
 async def check(spec: MonitorSpec, opts: TlsOptions, ctx: CheckContext) -> CheckResult:
@@ -67,7 +71,7 @@ async def check(spec: MonitorSpec, opts: TlsOptions, ctx: CheckContext) -> Check
     timeout_s = spec.timeout_ms / 1000
     cert, failure, connect_us, tls_us = await _handshake(host, port, not opts.tls_skip_verify, ctx, timeout_s)
     if failure is not None:
-        if failure.error_kind == ErrorKind.tls:  # record what the server presented anyway
+        if failure.error.startswith(NOT_VALID):  # record what the server presented anyway
             seen, *_ = await _handshake(host, port, False, ctx, timeout_s)
             if seen:
                 failure.detail["certificate"] = seen.as_dict()
