@@ -7,6 +7,7 @@ flag. Heavy imports happen inside the functions so other `vigil` commands start 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import re
 from typing import Any
@@ -117,12 +118,34 @@ def spec_from_args(args: argparse.Namespace):
                        expectations=expectations, attempts=args.attempts)
 
 
+async def _heartbeat_pool(database_url: str | None):
+    """The database a heartbeat check reads, or the failure to report instead."""
+    import psycopg
+
+    from ingest.checks.base import CheckResult
+    from vigil.constants import ErrorKind
+    from vigil.db import open_pool
+
+    if not database_url:
+        return None, CheckResult.failure(ErrorKind.internal, "heartbeat checks need VIGIL_DATABASE_URL")
+    try:  # one plain connection first: a refused database fails now, not after the pool's retries
+        conn = await psycopg.AsyncConnection.connect(database_url, connect_timeout=5)
+        await conn.close()
+        return await asyncio.wait_for(open_pool(database_url, max_size=1), 10), None
+    except Exception as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return None, CheckResult.failure(ErrorKind.internal, f"cannot reach the database: {reason}")
+
+
 async def check_once(spec, allow_private: bool, database_url: str | None = None):
     from ingest.context import make_check_context
     from ingest.runner import run_check
-    from vigil.db import open_pool
 
-    pool = await open_pool(database_url, max_size=1) if spec.kind == "heartbeat" and database_url else None
+    pool = None
+    if spec.kind == "heartbeat":
+        pool, failure = await _heartbeat_pool(database_url)
+        if failure:
+            return failure
     ctx = make_check_context(allow_private, pool=pool)
     try:
         return await run_check(spec, ctx)

@@ -113,3 +113,15 @@ async def test_heartbeat_check_reads_pings_and_reports_missed_ones(client, auth,
     assert results[1].error_kind == ErrorKind.heartbeat_missed and "last ping" in results[1].error
     assert results[2].error_kind == ErrorKind.heartbeat_missed and "no ping" in results[2].error
     assert all(r.attempts == 1 for r in results)  # a missed heartbeat is not retried
+
+
+async def test_vigil_check_reads_a_heartbeat_from_the_database(client, auth, db, settings):
+    from tests.test_checks_cli import vigil_check
+
+    monitor_id = await _heartbeat_monitor(client, auth, "cli")
+    await client.get(f"/api/v1/heartbeats/{await _token(client, auth, monitor_id)}")
+    code, result, _ = await vigil_check(f"heartbeat://{monitor_id}", VIGIL_DATABASE_URL=settings.database_url)
+    assert code == 0 and result["up"] is True and result["detail"]["age_s"] < 60
+    db.execute("UPDATE heartbeat_pings SET last_ping_at = now() - interval '1 hour'")
+    code, result, _ = await vigil_check(f"heartbeat://{monitor_id}", VIGIL_DATABASE_URL=settings.database_url)
+    assert code == 1 and result["error_kind"] == "heartbeat_missed"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from functools import lru_cache
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -49,11 +50,13 @@ def parse(address: str) -> IPAddress:
     return ipaddress.ip_address(address.strip("[]").split("%", 1)[0])
 
 
+@lru_cache(maxsize=65_536)  # every check asks; ipaddress's range tests cost tens of µs
 def is_metadata(address: str) -> bool:
     ip = parse(address)
     return ip in METADATA_ADDRESSES or _embedded_v4(ip) in METADATA_ADDRESSES
 
 
+@lru_cache(maxsize=65_536)
 def is_forbidden(address: str) -> bool:
     """True for anything but a globally routable unicast address (private, loopback,
     link-local, CGNAT, reserved, documentation, multicast, unspecified, metadata)."""
