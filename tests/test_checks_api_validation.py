@@ -19,6 +19,7 @@ def _named_fields(body: dict) -> list[str]:
                       "keyword": "ok", "json_path": "$.status", "json_equals": "ok", "max_redirects": 3,
                       "tls_skip_verify": True, "max_body_bytes": 4096, "attempts": 3}},
     {"kind": "http", "target": "http://example.com/", "expectations": {"keyword": "error", "keyword_absent": True}},
+    {"kind": "http", "target": "http://example.com/", "expectations": {"json_path": "error", "json_equals": None}},
     {"kind": "tcp", "target": "tcp://db.example.com:5432", "expectations": {"attempts": 2}},
     {"kind": "dns", "target": "dns://example.com?type=MX",
      "expectations": {"expected": ["10 mx.example.com."], "resolver": "1.1.1.1:53"}},

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from typing import Annotated, Any, Literal
 
 import aiohttp
-from pydantic import Field, JsonValue, model_validator
+from pydantic import Field, JsonValue, model_serializer, model_validator
 
 from ingest.checks import body as body_assert
 from ingest.checks.base import CheckContext, CheckResult, MonitorSpec, Options, Timings
@@ -45,6 +45,15 @@ class HttpOptions(Options):
         if ("json_equals" in self.model_fields_set) != (self.json_path is not None):
             raise ValueError("json_path and json_equals go together")
         return self
+
+    @model_serializer(mode="wrap")
+    def _keep_json_equals(self, handler: Any) -> dict[str, Any]:
+        """An expected null equals the default, and dumps that leave defaults out would
+        drop it and leave json_path unpaired: keep it whenever json_path is set."""
+        data = handler(self)
+        if self.json_path is not None:
+            data["json_equals"] = self.json_equals
+        return data
 
 
 def _us(start: float, end: float) -> int:
