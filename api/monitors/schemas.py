@@ -63,7 +63,8 @@ class MonitorFields(BaseModel):
     interval_s: int = Field(default=60, ge=MIN_INTERVAL_SECONDS, le=MAX_INTERVAL_SECONDS)
     timeout_ms: int = Field(default=10_000, ge=100, le=120_000)
     regions: list[RegionName] = Field(default_factory=lambda: ["local"], min_length=1, max_length=16)
-    expectations: Expectations
+    # Optional for clients: the validator below fills in {} of the monitor's kind.
+    expectations: Expectations = Field(default_factory=HttpOptions)
     tags: list[Tag] = Field(default_factory=list, max_length=32)
     enabled: bool = True
     slo_target: float = Field(default=99.9, gt=0, lt=100, description="percent of good slots")
