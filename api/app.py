@@ -14,12 +14,13 @@ from litestar.openapi.spec import Components, SecurityScheme
 from api.auth import ApiKeyAuth
 from api.errors import HANDLERS, internal
 from api.health import health
+from api.heartbeats.controllers import HEARTBEAT_HANDLERS
 from api.monitors.controllers import MonitorController
 from vigil.constants import API_PREFIX
 from vigil.db import open_pool
 from vigil.settings import Settings, get_settings
 
-ROUTE_HANDLERS = [health, MonitorController]
+ROUTE_HANDLERS = [health, MonitorController, *HEARTBEAT_HANDLERS]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

@@ -141,7 +141,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"vigil check: {exc}", file=sys.stderr)
         return 2
     allow = args.allow_private or get_settings().allow_private_targets
-    result = asyncio.run(check_once(spec, allow))
+    result = asyncio.run(check_once(spec, allow, get_settings().database_url))
     print(json.dumps({"target": spec.target, "kind": spec.kind, **result.as_dict()}))
     return 0 if result.up else 1
 
@@ -191,16 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
     rk.add_argument("key")
     rk.set_defaults(fn=cmd_revoke_key)
 
+    from ingest.oneshot import add_arguments as add_check_arguments
+
     ck = sub.add_parser("check", help="check one target now and print the result as JSON")
-    ck.add_argument("url", help="http(s)://..., tcp://host:port")
-    ck.add_argument("--timeout-ms", type=int, default=10_000)
-    ck.add_argument("--method", default="GET")
-    ck.add_argument("--header", action="append", default=[], metavar="NAME:VALUE")
-    ck.add_argument("--status", action="append", type=int, default=[], metavar="CODE",
-                    help="accepted status code (repeatable; default 2xx/3xx)")
-    ck.add_argument("--attempts", type=int, default=1)
-    ck.add_argument("--allow-private", action="store_true",
-                    help="allow private/loopback targets (same as VIGIL_ALLOW_PRIVATE_TARGETS=1)")
+    add_check_arguments(ck)
     ck.set_defaults(fn=cmd_check)
     return p
 
