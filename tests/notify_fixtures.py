@@ -122,3 +122,33 @@ async def smtp_server(nsettings: Settings) -> AsyncIterator[tuple[_Inbox, Settin
     finally:
         server.close()
         await server.wait_closed()
+
+
+INCIDENT_PAYLOAD = {"incident_id": 7, "rule": {"id": 3, "name": "shop down", "kind": "down"},
+                    "monitor": {"id": 1, "name": "shop", "target": "https://shop.example.com/health"},
+                    "severity": "critical", "state": "firing", "started_at": "2026-11-24T10:00:00+00:00",
+                    "resolved_at": None, "summary": "shop is down in 2 of 3 regions"}
+
+
+def make_channel(db, settings: Settings, account_id: int, kind: str, config: dict[str, Any]) -> int:
+    """A channel stored the way the API stores it (secrets split off and encrypted)."""
+    from psycopg.types.json import Jsonb
+
+    from notify.channels import parse_config, split_config
+    from notify.crypto import encrypt_secrets
+
+    public, secrets = split_config(kind, parse_config(kind, config, allow_private=True))
+    cipher = encrypt_secrets(settings.secret_key, secrets) if secrets else None
+    return db.execute("INSERT INTO channels (account_id, kind, name, config, secret_ciphertext)"
+                      " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+                      (account_id, kind, f"{kind}-channel", Jsonb(public), cipher)).fetchone()[0]
+
+
+def add_notification(db, account_id: int, channel_id: int, key: str, payload: dict | None = None,
+                     event: str = "firing") -> int:
+    """An outbox row as the evaluator writes it."""
+    from psycopg.types.json import Jsonb
+
+    return db.execute("INSERT INTO notifications (account_id, channel_id, incident_id, event, dedupe_key, payload)"
+                      " VALUES (%s, %s, 7, %s, %s, %s) RETURNING id",
+                      (account_id, channel_id, event, key, Jsonb(payload or INCIDENT_PAYLOAD))).fetchone()[0]
