@@ -16,7 +16,8 @@ from psycopg.rows import dict_row
 from notify.crypto import SecretKeyError, decrypt_secrets
 from notify.message import Delivery
 from notify.retry import backoff_seconds, next_status
-from notify.transports import TRANSPORTS, TransportContext, TransportError
+from notify.transports.base import TransportContext, TransportError
+from notify.transports.registry import TRANSPORTS
 from vigil.queries import sql
 
 log = logging.getLogger(__name__)

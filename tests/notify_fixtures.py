@@ -17,7 +17,7 @@ from aiosmtpd.smtp import SMTP
 from litestar.testing import AsyncTestClient
 
 from notify.crypto import generate_key
-from notify.transports import TransportContext
+from notify.transports.base import TransportContext
 from notify.transports.http import make_session
 from vigil.settings import Settings
 

@@ -1,7 +1,7 @@
 import pytest
 
 from notify.delivery import deliver_due
-from notify.transports import TransportContext
+from notify.transports.base import TransportContext
 from tests.notify_fixtures import *  # noqa: F403 (fixtures)
 from tests.notify_fixtures import add_notification, make_channel
 

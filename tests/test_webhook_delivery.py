@@ -79,7 +79,7 @@ async def test_429_and_timeouts_retry_and_the_last_try_dead_letters(db, account,
 
 @pytest.mark.timeout(30)
 async def test_a_receiver_slower_than_the_timeout_is_retried(db, account, nsettings, receiver, npool):
-    from notify.transports import TransportContext
+    from notify.transports.base import TransportContext
     from notify.transports.http import make_session
 
     receiver.delay = 0.6
@@ -94,7 +94,7 @@ async def test_a_receiver_slower_than_the_timeout_is_retried(db, account, nsetti
 
 @pytest.mark.timeout(60)
 async def test_two_delivery_workers_in_parallel_send_each_row_once(db, account, nsettings, receiver, npool):
-    from notify.transports import TransportContext
+    from notify.transports.base import TransportContext
     from notify.transports.http import make_session
     from vigil.db import open_pool
 
@@ -124,7 +124,7 @@ async def test_two_delivery_workers_in_parallel_send_each_row_once(db, account, 
 @pytest.mark.timeout(30)
 async def test_a_name_resolving_to_loopback_is_refused_when_private_targets_are_not_allowed(
         db, account, nsettings, receiver, npool):
-    from notify.transports import TransportContext
+    from notify.transports.base import TransportContext
     from notify.transports.http import make_session
 
     url = receiver.url.replace("127.0.0.1", "localhost")

@@ -54,6 +54,7 @@ SELECT c.account_id, c.id, 'report',
        jsonb_build_object('week', %(week)s::text, 'account_id', c.account_id)
 FROM channels c
 WHERE c.kind = 'email' AND c.enabled
+  AND EXISTS (SELECT 1 FROM monitors m WHERE m.account_id = c.account_id)
   AND (%(account_ids)s::integer[] IS NULL OR c.account_id = ANY(%(account_ids)s::integer[]))
 ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING id;
