@@ -106,3 +106,26 @@ async def test_test_endpoint_queues_a_notification_visible_in_the_api(nclient, a
     detail = (await nclient.get(f"/api/v1/notifications/{nid}", headers=auth)).json()
     assert detail["channel_id"] == ch["id"] and detail["attempt_log"] == []
     assert json.dumps(detail["payload"]).find("Test notification") > 0
+
+
+async def test_without_a_secret_key_a_secret_channel_is_refused_with_503_naming_the_setting(nsettings, auth):
+    from litestar.testing import AsyncTestClient
+
+    from api.app import create_app
+
+    keyless = nsettings.model_copy(update={"secret_key": ""})
+    async with AsyncTestClient(app=create_app(keyless)) as client:
+        r = await client.post(C, json={"name": "x", "kind": "slack", "config": {"url": SLACK_URL}}, headers=auth)
+        assert r.status_code == 503 and "VIGIL_SECRET_KEY" in r.json()["detail"]
+        r = await client.post(C, json={"name": "m", "kind": "email", "config": {"to": ["a@b.example"]}}, headers=auth)
+        assert r.status_code == 201 and r.json()["has_secret"] is False  # email keeps no secret
+
+
+async def test_patching_a_slack_channel_without_its_url_keeps_the_url(nclient, auth, db, nsettings):
+    from notify.crypto import decrypt_secrets
+
+    ch = (await nclient.post(C, json={"name": "s", "kind": "slack", "config": {"url": SLACK_URL}}, headers=auth)).json()
+    r = await nclient.patch(f"{C}/{ch['id']}", json={"config": {}}, headers=auth)
+    assert r.status_code == 200, r.text
+    cipher = db.execute("SELECT secret_ciphertext FROM channels WHERE id = %s", (ch["id"],)).fetchone()[0]
+    assert decrypt_secrets(nsettings.secret_key, cipher) == {"url": SLACK_URL}
