@@ -36,7 +36,8 @@ class Delivery:
 
     @property
     def state(self) -> str:
-        return str(self.payload.get("state") or self.event)
+        # The event, not the payload's incident state: a reminder's incident is 'firing'.
+        return self.event
 
     @property
     def monitor_name(self) -> str:

@@ -118,3 +118,21 @@ def test_vigil_report_renders_a_preview_file(db, account, nsettings, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "vigil", "report", "--account", "nobody", "--out", str(out)],
                          env=env, capture_output=True, text=True, timeout=100)
     assert bad.returncode == 2 and "no account named 'nobody'" in bad.stderr
+
+
+async def test_raw_and_contract_window_stats_agree(db, account, npool):
+    from notify.report.data import window_stats
+
+    ids = list(seed_history(db, account[0]))
+    start, end = week_bounds(WEEK, "UTC")
+    async with npool.connection() as conn:
+        has = await (await conn.execute("SELECT to_regproc('vigil_window_stats') IS NOT NULL")).fetchone()
+        assert has[0], "the analytics contract is merged; the report must read through it"
+        raw = await window_stats(conn, ids, start, end, contract=False)
+        contract = await window_stats(conn, ids, start, end, contract=True)
+    assert raw.keys() == contract.keys() == set(ids)
+    for mid in ids:
+        for key in ("up_slots", "down_slots", "missed_slots"):
+            assert raw[mid][key] == contract[mid][key], (mid, key)
+        for key in ("p95_us", "p99_us"):
+            assert contract[mid][key] == pytest.approx(raw[mid][key], rel=0.02), (mid, key)

@@ -147,3 +147,19 @@ def test_signature_verification_rejects_tampering_and_replays():
     assert not verify(SECRET, header, body, tolerance_s=300, now=now + 301)  # a replay, too old
     assert not verify(SECRET, header.replace(f"t={now}", f"t={now + 5}"), body, now=now)  # moved timestamp
     assert not verify(SECRET, "garbage", body)
+
+
+@pytest.mark.timeout(30)
+async def test_a_row_left_delivering_by_a_dead_worker_is_claimed_again_only_after_its_lease(
+        db, account, nsettings, receiver, transport_ctx, npool):
+    ch = make_channel(db, nsettings, account[0], "webhook", {"url": receiver.url, "secret": SECRET})
+    stale = add_notification(db, account[0], ch, "stale")
+    held = add_notification(db, account[0], ch, "held")
+    db.execute("UPDATE notifications SET status = 'delivering', attempts = 1, next_attempt_at = now() - interval '1 s'"
+               " WHERE id = %s", (stale,))
+    db.execute("UPDATE notifications SET status = 'delivering', attempts = 1, next_attempt_at = now() + interval '1 min'"
+               " WHERE id = %s", (held,))
+    attempts = await deliver_due(npool, transport_ctx)
+    assert [(a.id, a.ok, a.attempts) for a in attempts] == [(stale, True, 2)]
+    assert [b["id"] for b in receiver.bodies()] == [stale]
+    assert db.execute("SELECT status FROM notifications WHERE id = %s", (held,)).fetchone()[0] == "delivering"

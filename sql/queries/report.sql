@@ -62,19 +62,18 @@ SELECT monitor_id, count(*) AS episodes, sum(seconds)::bigint AS downtime_s
 FROM runs GROUP BY monitor_id;
 
 -- name: report_incident_counts
--- Incidents (from the alerting tables) that started in the window, per monitor.
+-- Incidents (from the alerting tables) that fired in the window, per monitor; pending ones
+-- that never fired are not incidents anyone was told about.
 SELECT monitor_id, count(*) AS incidents
 FROM incidents
-WHERE monitor_id = ANY(%(ids)s::integer[]) AND started_at >= %(from_ts)s AND started_at < %(to_ts)s
+WHERE monitor_id = ANY(%(ids)s::integer[]) AND fired_at >= %(from_ts)s AND fired_at < %(to_ts)s
 GROUP BY monitor_id;
 
 -- name: report_has_window_stats
 SELECT to_regprocedure('vigil_window_stats(integer[], timestamptz, timestamptz)') IS NOT NULL AS contract,
-       EXISTS (SELECT 1 FROM information_schema.columns
-               WHERE table_schema = 'public' AND table_name = 'incidents' AND column_name = 'started_at')
-       AND EXISTS (SELECT 1 FROM information_schema.columns
-               WHERE table_schema = 'public' AND table_name = 'incidents' AND column_name = 'monitor_id')
-       AS incidents;
+       (SELECT count(*) = 2 FROM information_schema.columns
+        WHERE table_schema = 'public' AND table_name = 'incidents'
+          AND column_name IN ('monitor_id', 'fired_at')) AS incidents;
 
 -- name: account_by_name
 SELECT id, name FROM accounts WHERE name = %(name)s;
