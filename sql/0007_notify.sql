@@ -5,21 +5,21 @@ CREATE INDEX notifications_lease_idx ON notifications (next_attempt_at) WHERE st
 -- Listing an account's notifications newest first.
 CREATE INDEX notifications_account_idx ON notifications (account_id, id DESC);
 
--- Each slot of the given monitors in [from_ts, to_ts) judged with the region quorum: 'down'
--- when at least region_quorum regions saw it down (error_kind 13 = missed does not count),
--- 'missed' when no region has a usable result, else 'up'. The weekly report's raw path
--- (hourly chart, down episodes) reads it; window totals come from vigil_window_stats.
+-- Each slot of the given monitors in [from_ts, to_ts) judged under the region quorum k, by
+-- the rule of the analytics contract (vigil_raw_stats in 0003_rollups.sql, kept identical):
+-- 'down' when at least k regions saw it down (error_kind 13 = missed is not down),
+-- 'missed' when fewer than k regions have a usable result, else 'up'. The weekly report
+-- counts runs of down slots with it where the alert tables (incidents) are absent.
 CREATE FUNCTION notify_slot_states(monitor_ids integer[], from_ts timestamptz, to_ts timestamptz)
-RETURNS TABLE (monitor_id integer, slot timestamptz, state text, interval_s integer)
+RETURNS TABLE (monitor_id integer, slot timestamptz, state text)
 LANGUAGE sql STABLE AS $$
     SELECT s.monitor_id, s.time,
-           CASE WHEN s.usable = 0 THEN 'missed'
-                WHEN s.down >= m.region_quorum THEN 'down'
-                ELSE 'up' END,
-           m.interval_s
+           CASE WHEN s.n_down >= m.region_quorum THEN 'down'
+                WHEN s.n_up + s.n_down < m.region_quorum THEN 'missed'
+                ELSE 'up' END
     FROM (SELECT r.monitor_id, r.time,
-                 count(*) FILTER (WHERE NOT r.up AND r.error_kind <> 13) AS down,
-                 count(*) FILTER (WHERE r.error_kind <> 13) AS usable
+                 count(*) FILTER (WHERE r.up) AS n_up,
+                 count(*) FILTER (WHERE NOT r.up AND r.error_kind <> 13) AS n_down
           FROM check_results r
           WHERE r.monitor_id = ANY(monitor_ids) AND r.time >= from_ts AND r.time < to_ts
           GROUP BY r.monitor_id, r.time) s

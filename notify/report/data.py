@@ -1,7 +1,7 @@
 """The weekly report's figures for one account: set-based queries over all its monitors.
 
-Window totals come from the analytics contract's vigil_window_stats when the database has
-it, else from raw rows (same semantics); the swap is decided once per report."""
+Window totals come from the analytics contract (vigil_window_stats: rollups plus raw rows
+not rolled yet); incidents from the alert tables, or runs of down slots where those are absent."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ class MonitorWeek:
     name: str
     target: str
     slo_target: float
+    interval_s: int
     up_slots: int = 0
     down_slots: int = 0
     missed_slots: int = 0
@@ -30,8 +31,12 @@ class MonitorWeek:
     prev_p95_ms: float | None = None
     prev_p99_ms: float | None = None
     incidents: int = 0
-    downtime_s: int = 0
     hourly: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def downtime_s(self) -> int:
+        """Down slots times the interval: the time the uptime figure counts as down."""
+        return self.down_slots * self.interval_s
 
     @property
     def uptime(self) -> float | None:
@@ -71,27 +76,29 @@ async def _rows(conn: AsyncConnection, name: str, params: dict[str, Any]) -> lis
     return await cur.fetchall()
 
 
-async def window_stats(conn: AsyncConnection, ids: list[int], from_ts: datetime, to_ts: datetime,
-                       contract: bool) -> dict[int, dict[str, Any]]:
-    """The thin seam to the analytics contract (raw fallback until it lands)."""
-    name = "report_window_stats_contract" if contract else "report_window_stats_raw"
-    rows = await _rows(conn, name, {"ids": ids, "from_ts": from_ts, "to_ts": to_ts})
+async def window_stats(conn: AsyncConnection, ids: list[int], from_ts: datetime,
+                       to_ts: datetime) -> dict[int, dict[str, Any]]:
+    rows = await _rows(conn, "report_window_stats", {"ids": ids, "from_ts": from_ts, "to_ts": to_ts})
     return {r["monitor_id"]: r for r in rows}
+
+
+async def incident_counts(conn: AsyncConnection, window: dict[str, Any]) -> dict[int, int]:
+    if (await _rows(conn, "report_has_incidents", {}))[0]["incidents"]:
+        return {r["monitor_id"]: r["incidents"] for r in await _rows(conn, "report_incident_counts", window)}
+    return {r["monitor_id"]: r["episodes"] for r in await _rows(conn, "report_down_episodes", window)}
 
 
 async def build_report(conn: AsyncConnection, account_id: int, account: str, week: str, tz: str) -> Report:
     start, end = week_bounds(week, tz)
     prev_start, prev_end = week_bounds(previous_week(week), tz)
-    monitors = [MonitorWeek(id=r["id"], name=r["name"], target=r["target"], slo_target=r["slo_target"])
+    monitors = [MonitorWeek(id=r["id"], name=r["name"], target=r["target"], slo_target=r["slo_target"],
+                            interval_s=r["interval_s"])
                 for r in await _rows(conn, "report_monitors", {"account_id": account_id})]
     ids = [m.id for m in monitors]
-    have = (await _rows(conn, "report_has_window_stats", {}))[0]
-    now = await window_stats(conn, ids, start, end, have["contract"])
-    before = await window_stats(conn, ids, prev_start, prev_end, have["contract"])
+    now = await window_stats(conn, ids, start, end)
+    before = await window_stats(conn, ids, prev_start, prev_end)
     window = {"ids": ids, "from_ts": start, "to_ts": end}
-    episodes = {r["monitor_id"]: r for r in await _rows(conn, "report_down_episodes", window)}
-    incidents = ({r["monitor_id"]: r["incidents"] for r in await _rows(conn, "report_incident_counts", window)}
-                 if have["incidents"] else None)
+    incidents = await incident_counts(conn, window)
     hourly: dict[int, list[dict[str, Any]]] = {}
     for r in await _rows(conn, "report_hourly", window):
         hourly.setdefault(r["monitor_id"], []).append(r)
@@ -101,8 +108,6 @@ async def build_report(conn: AsyncConnection, account_id: int, account: str, wee
         m.missed_slots = cur.get("missed_slots", 0)
         m.p95_ms, m.p99_ms = _ms(cur.get("p95_us")), _ms(cur.get("p99_us"))
         m.prev_p95_ms, m.prev_p99_ms = _ms(prev.get("p95_us")), _ms(prev.get("p99_us"))
-        ep = episodes.get(m.id, {})
-        m.downtime_s = int(ep.get("downtime_s") or 0)
-        m.incidents = incidents.get(m.id, 0) if incidents is not None else int(ep.get("episodes") or 0)
+        m.incidents = incidents.get(m.id, 0)
         m.hourly = hourly.get(m.id, [])
     return Report(account=account, week=week, start=start, end=end, monitors=monitors)
