@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from vigil.netguard import is_forbidden
 
-CHANNEL_KINDS = ("webhook", "slack", "discord", "email")
 _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=2048)]
 
@@ -102,8 +101,3 @@ def split_config(kind: str, config: _Config) -> tuple[dict[str, Any], dict[str, 
         data["url_masked"] = mask_url(secrets["url"])
     return data, secrets
 
-
-def channel_kind(value: str) -> Literal["webhook", "slack", "discord", "email"]:
-    if value not in CHANNEL_KINDS:
-        raise ValueError(f"kind must be one of {', '.join(CHANNEL_KINDS)}")
-    return value  # type: ignore[return-value]

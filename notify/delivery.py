@@ -42,6 +42,10 @@ def lease_seconds(ctx: TransportContext) -> float:
     return max(60.0, 6 * ctx.settings.notify_timeout_seconds)
 
 
+# A report row also renders the report (figures and a chart per monitor) before sending.
+REPORT_LEASE_SECONDS = 1800.0
+
+
 def _delivery(row: dict[str, Any], secret_key: str) -> Delivery:
     return Delivery(id=row["id"], account_id=row["account_id"], channel_id=row["channel_id"],
                     channel_name=row["channel_name"], kind=row["kind"], event=row["event"],
@@ -82,7 +86,8 @@ def _outcome_params(attempts: list[Attempt], ctx: TransportContext) -> dict[str,
             delay = max(delay, min(a.retry_after, s.notify_backoff_max_seconds))
         statuses.append(status)
         delays.append(delay)
-    return {"ids": [a.id for a in attempts], "attempted_at": [a.attempted_at for a in attempts],
+    return {"ids": [a.id for a in attempts], "attempts": [a.attempts for a in attempts],
+            "attempted_at": [a.attempted_at for a in attempts],
             "ok": [a.ok for a in attempts], "status_codes": [a.status_code for a in attempts],
             "errors": [a.error for a in attempts], "durations": [a.duration_ms for a in attempts],
             "statuses": statuses, "delays": delays}
@@ -93,7 +98,8 @@ async def deliver_due(pool, ctx: TransportContext, ids: list[int] | None = None)
     async with pool.connection() as conn:
         cur = conn.cursor(row_factory=dict_row)
         await cur.execute(sql("claim_due_notifications"), {
-            "ids": ids, "limit": ctx.settings.notify_batch_size, "lease_s": lease_seconds(ctx)})
+            "ids": ids, "limit": ctx.settings.notify_batch_size, "lease_s": lease_seconds(ctx),
+            "report_lease_s": REPORT_LEASE_SECONDS})
         rows = await cur.fetchall()
     if not rows:
         return []

@@ -163,3 +163,20 @@ async def test_a_row_left_delivering_by_a_dead_worker_is_claimed_again_only_afte
     assert [(a.id, a.ok, a.attempts) for a in attempts] == [(stale, True, 2)]
     assert [b["id"] for b in receiver.bodies()] == [stale]
     assert db.execute("SELECT status FROM notifications WHERE id = %s", (held,)).fetchone()[0] == "delivering"
+
+
+async def test_a_late_outcome_from_a_worker_whose_lease_ran_out_does_not_overwrite_the_new_claim(
+        db, account, nsettings, npool):
+    from datetime import UTC, datetime
+
+    from vigil.queries import sql
+
+    ch = make_channel(db, nsettings, account[0], "webhook", {"url": "http://127.0.0.1:9/x", "secret": SECRET})
+    nid = add_notification(db, account[0], ch, "late")
+    db.execute("UPDATE notifications SET status = 'delivering', attempts = 2 WHERE id = %s", (nid,))
+    async with npool.connection() as conn:  # the outcome of attempt 1, arriving after attempt 2 was claimed
+        await conn.execute(sql("record_delivery_outcomes"), {
+            "ids": [nid], "attempts": [1], "attempted_at": [datetime.now(UTC)], "ok": [False],
+            "status_codes": [500], "errors": ["late"], "durations": [1], "statuses": ["dead"], "delays": [0.0]})
+    assert db.execute("SELECT status, attempts FROM notifications WHERE id = %s", (nid,)).fetchone() == ("delivering", 2)
+    assert db.execute("SELECT error FROM notification_attempts").fetchall() == [("late",)]  # still on record

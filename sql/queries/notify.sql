@@ -11,7 +11,8 @@ WITH due AS (
 )
 UPDATE notifications n
 SET status = 'delivering', attempts = n.attempts + 1,
-    next_attempt_at = now() + make_interval(secs => %(lease_s)s)
+    next_attempt_at = now() + make_interval(secs => CASE WHEN n.event = 'report' THEN %(report_lease_s)s
+                                                         ELSE %(lease_s)s END)
 FROM due, channels c
 WHERE n.id = due.id AND c.id = n.channel_id
 RETURNING n.id, n.account_id, n.channel_id, n.incident_id, n.event, n.payload, n.attempts,
@@ -20,12 +21,13 @@ RETURNING n.id, n.account_id, n.channel_id, n.incident_id, n.event, n.payload, n
 -- name: record_delivery_outcomes
 -- One statement for a whole batch: an attempt row per send, and each notification's new
 -- state ('sent', 'pending' with its retry time, or 'dead'). Only rows this worker still
--- holds (status 'delivering') change.
+-- holds change: 'delivering' with the attempt number it claimed (a row whose lease ran out
+-- and was claimed again belongs to the other worker now).
 WITH o AS (
-    SELECT * FROM unnest(%(ids)s::bigint[], %(attempted_at)s::timestamptz[], %(ok)s::boolean[],
-                         %(status_codes)s::integer[], %(errors)s::text[], %(durations)s::integer[],
-                         %(statuses)s::text[], %(delays)s::float8[])
-        AS o(id, attempted_at, ok, status_code, error, duration_ms, status, delay_s)
+    SELECT * FROM unnest(%(ids)s::bigint[], %(attempts)s::integer[], %(attempted_at)s::timestamptz[],
+                         %(ok)s::boolean[], %(status_codes)s::integer[], %(errors)s::text[],
+                         %(durations)s::integer[], %(statuses)s::text[], %(delays)s::float8[])
+        AS o(id, attempt, attempted_at, ok, status_code, error, duration_ms, status, delay_s)
 ), logged AS (
     INSERT INTO notification_attempts (notification_id, attempted_at, ok, status_code, error, duration_ms)
     SELECT o.id, o.attempted_at, o.ok, o.status_code, o.error, o.duration_ms
@@ -38,7 +40,7 @@ SET status = o.status,
     next_attempt_at = CASE WHEN o.status = 'pending' THEN now() + make_interval(secs => o.delay_s)
                            ELSE n.next_attempt_at END
 FROM o
-WHERE n.id = o.id AND n.status = 'delivering';
+WHERE n.id = o.id AND n.status = 'delivering' AND n.attempts = o.attempt;
 
 -- name: enqueue_test_notification
 INSERT INTO notifications (account_id, channel_id, event, dedupe_key, payload)
