@@ -50,7 +50,8 @@ async def test_signed_webhook_fails_twice_then_succeeds_with_three_attempts_reco
 
 
 @pytest.mark.timeout(30)
-async def test_permanent_4xx_is_dead_after_one_attempt(db, account, nsettings, receiver, transport_ctx, npool):
+async def test_permanent_4xx_is_dead_after_one_attempt(db, account, nsettings, receiver, transport_ctx, npool,
+                                                        nclient, auth):
     receiver.script = [404]
     ch = make_channel(db, nsettings, account[0], "webhook", {"url": receiver.url, "secret": SECRET})
     nid = add_notification(db, account[0], ch, "k1")
@@ -60,6 +61,10 @@ async def test_permanent_4xx_is_dead_after_one_attempt(db, account, nsettings, r
                                        (nid,)).fetchone()
     assert (status, attempts) == ("dead", 1) and "404" in err
     assert db.execute("SELECT count(*) FROM notification_attempts").fetchone()[0] == 1
+    dead = (await nclient.get("/api/v1/notifications", params={"status": "dead"}, headers=auth)).json()
+    assert [n["id"] for n in dead] == [nid]
+    assert (await nclient.get("/api/v1/notifications", params={"status": "sent"}, headers=auth)).json() == []
+    assert (await nclient.get("/api/v1/notifications", params={"status": "lost"}, headers=auth)).status_code == 400
 
 
 @pytest.mark.timeout(30)
