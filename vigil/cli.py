@@ -90,6 +90,25 @@ def cmd_evaluator(args: argparse.Namespace) -> int:
     return evaluator_main(args)
 
 
+def cmd_notifier(args: argparse.Namespace) -> int:
+    from notify.cli import notifier
+
+    return notifier(get_settings(), _run_until_signal)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from notify.cli import report
+
+    return report(get_settings(), args)
+
+
+def cmd_secret_key(args: argparse.Namespace) -> int:
+    from notify.crypto import generate_key
+
+    print(generate_key())
+    return 0
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from vigil.up import up
 
@@ -172,6 +191,18 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--once", action="store_true", help="evaluate once and exit")
     ev.add_argument("--at", help="evaluate as of this ISO time (with --once)")
     ev.set_defaults(fn=cmd_evaluator)
+
+    sub.add_parser("notifier", help="deliver notifications and queue weekly reports").set_defaults(
+        fn=cmd_notifier)
+
+    rep = sub.add_parser("report", help="render (--out) or send (--send) an account's weekly SLO report")
+    rep.add_argument("--account", required=True, help="account name")
+    rep.add_argument("--week", help="ISO week such as 2026-W47 (default: the last finished week)")
+    rep.add_argument("--out", help="write the report as a standalone HTML file")
+    rep.add_argument("--send", action="store_true", help="email it to the account's email channels (once per week)")
+    rep.set_defaults(fn=cmd_report)
+
+    sub.add_parser("secret-key", help="print a new key for VIGIL_SECRET_KEY").set_defaults(fn=cmd_secret_key)
 
     upp = sub.add_parser("up", help="start PostgreSQL, Redis and every service locally, with a demo")
     upp.add_argument("--no-demo", action="store_true", help="do not create the demo account and target")
