@@ -8,17 +8,19 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from ingest.checks.http import GuardedResolver
+from ingest.checks.http_transport import GuardedResolver
 from notify.retry import is_permanent_status
 from notify.transports.base import TransportContext, TransportError
-from vigil.netguard import BlockedTarget, ensure_allowed
+from vigil.netguard import BlockedTarget, ensure_allowed, guarded_socket_factory
 
 MAX_RESPONSE_BYTES = 65536
 
 
 def make_session(allow_private: bool) -> aiohttp.ClientSession:
-    """One session per delivery worker; names are checked on their resolved addresses."""
-    connector = aiohttp.TCPConnector(resolver=GuardedResolver(allow_private), limit=100)
+    """One session per delivery worker: the resolver gives a clear refusal for names that
+    resolve only to forbidden addresses, the socket factory judges the address connected to."""
+    connector = aiohttp.TCPConnector(resolver=GuardedResolver(allow_private), limit=100,
+                                     socket_factory=guarded_socket_factory(allow_private))
     return aiohttp.ClientSession(connector=connector, headers={"User-Agent": "Vigil-Notifier/0.1"})
 
 
