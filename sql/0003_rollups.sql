@@ -76,21 +76,52 @@ CREATE AGGREGATE vigil_hist_merge(vigil_hist) (
 
 -- Latency at each quantile q (0..1), as percentile_cont: rank q * (n - 1) interpolated
 -- between the values of the buckets holding its floor and ceiling. NULL when empty.
+-- (A loop over the sorted entries: several times faster than the set-based form for the
+-- few dozen entries of a rollup row.)
 CREATE FUNCTION vigil_hist_quantiles(h vigil_hist, qs float8[]) RETURNS float8[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    WITH e AS (
-        SELECT x.e & 2047 AS k, sum((x.e >> 11)::bigint) OVER (ORDER BY x.o) AS cum
-        FROM unnest(h) WITH ORDINALITY AS x(e, o)),
-    r AS (
-        SELECT q.o, q.q * (n.n - 1)::float8 AS rank
-        FROM (SELECT max(cum) AS n FROM e) AS n, unnest(qs) WITH ORDINALITY AS q(q, o)
-        WHERE n.n > 0)
-    SELECT array_agg(lo.v + (r.rank - floor(r.rank)) * (hi.v - lo.v) ORDER BY r.o)
-    FROM r
-    CROSS JOIN LATERAL (SELECT vigil_hist_value(e.k) AS v FROM e WHERE e.cum > floor(r.rank)
-                        ORDER BY e.cum LIMIT 1) AS lo
-    CROSS JOIN LATERAL (SELECT vigil_hist_value(e.k) AS v FROM e WHERE e.cum > ceil(r.rank)
-                        ORDER BY e.cum LIMIT 1) AS hi
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    entries integer[] := coalesce(h, '{}');
+    n      bigint := 0;
+    cum    bigint;
+    e      integer;
+    q      float8;
+    rank   float8;
+    lo     bigint;
+    hi     bigint;
+    v_lo   float8;
+    v_hi   float8;
+    result float8[] := '{}';
+BEGIN
+    FOREACH e IN ARRAY entries LOOP
+        n := n + (e >> 11);
+    END LOOP;
+    IF n = 0 THEN
+        RETURN NULL;
+    END IF;
+    FOREACH q IN ARRAY qs LOOP
+        IF q IS NULL OR q < 0 OR q > 1 THEN
+            RAISE EXCEPTION 'quantile % is outside [0, 1]', q USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        rank := q * (n - 1)::float8;
+        lo := floor(rank);
+        hi := ceil(rank);
+        cum := 0;
+        v_lo := NULL;
+        FOREACH e IN ARRAY entries LOOP
+            cum := cum + (e >> 11);
+            IF v_lo IS NULL AND cum > lo THEN
+                v_lo := vigil_hist_value(e & 2047);
+            END IF;
+            IF cum > hi THEN
+                v_hi := vigil_hist_value(e & 2047);
+                EXIT;
+            END IF;
+        END LOOP;
+        result := result || (v_lo + (rank - lo::float8) * (v_hi - v_lo));
+    END LOOP;
+    RETURN result;
+END
 $$;
 
 CREATE FUNCTION vigil_hist_quantile(h vigil_hist, q float8) RETURNS float8
@@ -174,7 +205,20 @@ LANGUAGE sql STABLE AS $$
         FROM check_results c
         WHERE (monitor_ids IS NULL OR c.monitor_id = ANY (monitor_ids))
           AND c.time >= from_ts AND c.time < to_ts),
-    per_region AS (
+    -- Counts per latency bucket: at most 360 per hour and region (interval >= 10 s), so
+    -- each packs into one entry and array_agg ordered by index is the canonical form.
+    bk AS (
+        SELECT time_bucket(interval '1 hour', r.time) AS bucket, r.monitor_id, r.region_id,
+               vigil_hist_index(r.latency_us) AS k, count(*) AS c
+        FROM r WHERE r.up GROUP BY 1, 2, 3, 4),
+    hist_region AS (
+        SELECT bk.bucket, bk.monitor_id, bk.region_id, array_agg((bk.k + 2048 * bk.c)::integer ORDER BY bk.k) AS hist
+        FROM bk GROUP BY 1, 2, 3),
+    hist_monitor AS (
+        SELECT m.bucket, m.monitor_id, array_agg((m.k + 2048 * m.c)::integer ORDER BY m.k) AS hist
+        FROM (SELECT bk.bucket, bk.monitor_id, bk.k, sum(bk.c) AS c FROM bk GROUP BY 1, 2, 3) AS m
+        GROUP BY 1, 2),
+    counts AS (
         SELECT time_bucket(interval '1 hour', r.time) AS bucket, r.monitor_id, r.region_id,
                count(*) AS slots, count(*) FILTER (WHERE r.up) AS up_slots,
                count(*) FILTER (WHERE r.down) AS down_slots,
@@ -182,9 +226,7 @@ LANGUAGE sql STABLE AS $$
                count(*) FILTER (WHERE NOT r.missed) AS checks,
                min(r.latency_us) FILTER (WHERE r.up) AS latency_min_us,
                max(r.latency_us) FILTER (WHERE r.up) AS latency_max_us,
-               coalesce(sum(r.latency_us) FILTER (WHERE r.up), 0)::bigint AS latency_sum_us,
-               vigil_hist_compact(coalesce(array_agg(vigil_hist_index(r.latency_us) + 2048)
-                                           FILTER (WHERE r.up), '{}')) AS hist
+               coalesce(sum(r.latency_us) FILTER (WHERE r.up), 0)::bigint AS latency_sum_us
         FROM r GROUP BY 1, 2, 3),
     slot AS (
         SELECT r.monitor_id, r.time, count(*) FILTER (WHERE r.up) AS n_up,
@@ -199,17 +241,20 @@ LANGUAGE sql STABLE AS $$
         LEFT JOIN LATERAL (SELECT coalesce((SELECT m.region_quorum FROM monitors m
                                             WHERE m.id = s.monitor_id), 1) AS k) AS k ON true
         GROUP BY 1, 2)
-    SELECT p.bucket, p.monitor_id, p.region_id, p.slots, p.up_slots, p.down_slots, p.missed_slots,
-           p.checks, p.latency_min_us, p.latency_max_us, p.latency_sum_us, p.hist
-    FROM per_region p
+    SELECT c.bucket, c.monitor_id, c.region_id, c.slots, c.up_slots, c.down_slots, c.missed_slots,
+           c.checks, c.latency_min_us, c.latency_max_us, c.latency_sum_us,
+           coalesce(h.hist, '{}')::vigil_hist
+    FROM counts c LEFT JOIN hist_region h USING (bucket, monitor_id, region_id)
     UNION ALL
     SELECT q.bucket, q.monitor_id, 0::smallint, q.slots, q.up_slots, q.down_slots, q.missed_slots,
-           p.checks, p.latency_min_us, p.latency_max_us, p.latency_sum_us, p.hist
+           c.checks, c.latency_min_us, c.latency_max_us, c.latency_sum_us,
+           coalesce(h.hist, '{}')::vigil_hist
     FROM quorum q
-    JOIN (SELECT p.bucket, p.monitor_id, sum(p.checks)::bigint AS checks,
-                 min(p.latency_min_us) AS latency_min_us, max(p.latency_max_us) AS latency_max_us,
-                 sum(p.latency_sum_us)::bigint AS latency_sum_us, vigil_hist_merge(p.hist) AS hist
-          FROM per_region p GROUP BY 1, 2) AS p USING (bucket, monitor_id)
+    JOIN (SELECT c.bucket, c.monitor_id, sum(c.checks)::bigint AS checks,
+                 min(c.latency_min_us) AS latency_min_us, max(c.latency_max_us) AS latency_max_us,
+                 sum(c.latency_sum_us)::bigint AS latency_sum_us
+          FROM counts c GROUP BY 1, 2) AS c USING (bucket, monitor_id)
+    LEFT JOIN hist_monitor h USING (bucket, monitor_id)
 $$;
 
 -- The pieces a window [from_ts, to_ts) is made of, unmerged: daily rollups for whole days
