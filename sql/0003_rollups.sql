@@ -261,48 +261,64 @@ $$;
 -- that are rolled and clean, hourly rollups for other rolled clean hours, raw statistics
 -- for the rest (the head and tail of the window, the open hour, dirty hours).
 -- per_region false: region_id 0 rows only; true: per-region rows only.
+-- PL/pgSQL so each raw range is planned with its bounds known: a generic plan over the
+-- hypertable pays run-time chunk exclusion on every chunk, ten times the whole query.
 CREATE FUNCTION vigil_window_parts(monitor_ids integer[], from_ts timestamptz, to_ts timestamptz,
                                    per_region boolean)
 RETURNS TABLE (monitor_id integer, region_id smallint, slots bigint, up_slots bigint,
                down_slots bigint, missed_slots bigint, checks bigint, latency_min_us integer,
                latency_max_us integer, latency_sum_us bigint, hist vigil_hist)
-LANGUAGE sql STABLE AS $$
-    WITH wm AS (
-        SELECT coalesce((SELECT rolled_until FROM rollup_state WHERE width = '1 hour'), '-infinity') AS h,
-               coalesce((SELECT rolled_until FROM rollup_state WHERE width = '1 day'), '-infinity') AS d),
-    edge AS (  -- [lo, hi): the hour-aligned middle that rollups may cover
-        SELECT l.lo, greatest(l.lo, least(time_bucket(interval '1 hour', to_ts), wm.h)) AS hi, wm.d
-        FROM wm, LATERAL (SELECT least(time_bucket(interval '1 hour', from_ts + interval '1 hour'
-                                                   - interval '1 microsecond'), to_ts) AS lo) AS l),
-    dirty AS (
-        SELECT d.bucket FROM rollup_dirty d, edge WHERE d.bucket >= edge.lo AND d.bucket < edge.hi),
-    days AS (
-        SELECT g.day FROM edge,
-               generate_series(time_bucket(interval '1 day', edge.lo + interval '1 day' - interval '1 microsecond'),
-                               least(edge.hi, edge.d) - interval '1 day', interval '1 day') AS g(day)
-        WHERE NOT EXISTS (SELECT 1 FROM dirty WHERE dirty.bucket >= g.day
-                          AND dirty.bucket < g.day + interval '1 day')),
-    raw_ranges AS (
-        SELECT from_ts AS s, edge.lo AS e FROM edge WHERE from_ts < edge.lo
-        UNION ALL SELECT edge.hi, to_ts FROM edge WHERE edge.hi < to_ts
-        UNION ALL SELECT dirty.bucket, dirty.bucket + interval '1 hour' FROM dirty)
-    SELECT r.monitor_id, r.region_id, r.slots, r.up_slots, r.down_slots, r.missed_slots, r.checks,
-           r.latency_min_us, r.latency_max_us, r.latency_sum_us, r.hist
-    FROM rollup_1d r JOIN days ON r.bucket = days.day
-    WHERE r.monitor_id = ANY (monitor_ids) AND (r.region_id <> 0) = per_region
-    UNION ALL
-    SELECT r.monitor_id, r.region_id, r.slots, r.up_slots, r.down_slots, r.missed_slots, r.checks,
-           r.latency_min_us, r.latency_max_us, r.latency_sum_us, r.hist
-    FROM rollup_1h r, edge
-    WHERE r.monitor_id = ANY (monitor_ids) AND (r.region_id <> 0) = per_region
-      AND r.bucket >= edge.lo AND r.bucket < edge.hi
-      AND time_bucket(interval '1 day', r.bucket) NOT IN (SELECT day FROM days)
-      AND r.bucket NOT IN (SELECT bucket FROM dirty)
-    UNION ALL
-    SELECT x.monitor_id, x.region_id, x.slots, x.up_slots, x.down_slots, x.missed_slots, x.checks,
-           x.latency_min_us, x.latency_max_us, x.latency_sum_us, x.hist
-    FROM raw_ranges, LATERAL vigil_raw_stats(monitor_ids, raw_ranges.s, raw_ranges.e) AS x
-    WHERE (x.region_id <> 0) = per_region
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_column
+DECLARE
+    hourly_until timestamptz;
+    daily_until  timestamptz;
+    lo           timestamptz;  -- [lo, hi): the hour-aligned middle that rollups may cover
+    hi           timestamptz;
+    dirty        timestamptz[];
+    days         timestamptz[];
+    rng          record;
+BEGIN
+    SELECT coalesce(max(s.rolled_until) FILTER (WHERE s.width = interval '1 hour'), '-infinity'),
+           coalesce(max(s.rolled_until) FILTER (WHERE s.width = interval '1 day'), '-infinity')
+    INTO hourly_until, daily_until FROM rollup_state s;
+    lo := least(time_bucket(interval '1 hour', from_ts + interval '1 hour' - interval '1 microsecond'), to_ts);
+    hi := greatest(lo, least(time_bucket(interval '1 hour', to_ts), hourly_until));
+    SELECT coalesce(array_agg(d.bucket ORDER BY d.bucket), '{}') INTO dirty
+    FROM rollup_dirty d WHERE d.bucket >= lo AND d.bucket < hi;
+    SELECT coalesce(array_agg(g.day), '{}') INTO days
+    FROM generate_series(time_bucket(interval '1 day', lo + interval '1 day' - interval '1 microsecond'),
+                         least(hi, daily_until) - interval '1 day', interval '1 day') AS g(day)
+    WHERE NOT EXISTS (SELECT 1 FROM unnest(dirty) AS x(h) WHERE x.h >= g.day AND x.h < g.day + interval '1 day');
+
+    RETURN QUERY
+    SELECT r.monitor_id, r.region_id, r.slots::bigint, r.up_slots::bigint, r.down_slots::bigint,
+           r.missed_slots::bigint, r.checks::bigint, r.latency_min_us, r.latency_max_us,
+           r.latency_sum_us, r.hist
+    FROM rollup_1d r
+    WHERE r.monitor_id = ANY (monitor_ids) AND r.bucket = ANY (days) AND (r.region_id <> 0) = per_region;
+
+    RETURN QUERY
+    SELECT r.monitor_id, r.region_id, r.slots::bigint, r.up_slots::bigint, r.down_slots::bigint,
+           r.missed_slots::bigint, r.checks::bigint, r.latency_min_us, r.latency_max_us,
+           r.latency_sum_us, r.hist
+    FROM rollup_1h r
+    WHERE r.monitor_id = ANY (monitor_ids) AND r.bucket >= lo AND r.bucket < hi
+      AND (r.region_id <> 0) = per_region
+      AND NOT time_bucket(interval '1 day', r.bucket) = ANY (days) AND NOT r.bucket = ANY (dirty);
+
+    FOR rng IN
+        SELECT v.s, v.e FROM (VALUES (from_ts, lo), (hi, to_ts)) AS v(s, e) WHERE v.s < v.e
+        UNION ALL
+        SELECT x.h, x.h + interval '1 hour' FROM unnest(dirty) AS x(h)
+    LOOP
+        RETURN QUERY EXECUTE
+            'SELECT x.monitor_id, x.region_id, x.slots, x.up_slots, x.down_slots, x.missed_slots, '
+            'x.checks, x.latency_min_us, x.latency_max_us, x.latency_sum_us, x.hist '
+            'FROM vigil_raw_stats($1, $2, $3) AS x WHERE (x.region_id <> 0) = $4'
+            USING monitor_ids, rng.s, rng.e, per_region;
+    END LOOP;
+END
 $$;
 
 -- Window statistics per monitor under the region quorum (the contract's main entry point).
