@@ -277,6 +277,7 @@ DECLARE
     hi           timestamptz;
     dirty        timestamptz[];
     days         timestamptz[];
+    hours        timestamptz[];
     rng          record;
 BEGIN
     SELECT coalesce(max(s.rolled_until) FILTER (WHERE s.width = interval '1 hour'), '-infinity'),
@@ -296,16 +297,20 @@ BEGIN
            r.missed_slots::bigint, r.checks::bigint, r.latency_min_us, r.latency_max_us,
            r.latency_sum_us, r.hist
     FROM rollup_1d r
-    WHERE r.monitor_id = ANY (monitor_ids) AND r.bucket = ANY (days) AND (r.region_id <> 0) = per_region;
+    WHERE r.monitor_id = ANY (monitor_ids) AND r.bucket = ANY (days)
+      AND r.region_id BETWEEN CASE WHEN per_region THEN 1 ELSE 0 END AND CASE WHEN per_region THEN 32767 ELSE 0 END;
 
-    RETURN QUERY
-    SELECT r.monitor_id, r.region_id, r.slots::bigint, r.up_slots::bigint, r.down_slots::bigint,
-           r.missed_slots::bigint, r.checks::bigint, r.latency_min_us, r.latency_max_us,
-           r.latency_sum_us, r.hist
-    FROM rollup_1h r
-    WHERE r.monitor_id = ANY (monitor_ids) AND r.bucket >= lo AND r.bucket < hi
-      AND (r.region_id <> 0) = per_region
-      AND NOT time_bucket(interval '1 day', r.bucket) = ANY (days) AND NOT r.bucket = ANY (dirty);
+    -- The hours left between the days, listed, so the index finds exactly them.
+    SELECT coalesce(array_agg(g.h), '{}') INTO hours
+    FROM generate_series(lo, hi - interval '1 hour', interval '1 hour') AS g(h)
+    WHERE NOT time_bucket(interval '1 day', g.h) = ANY (days) AND NOT g.h = ANY (dirty);
+    RETURN QUERY EXECUTE
+        'SELECT r.monitor_id, r.region_id, r.slots::bigint, r.up_slots::bigint, r.down_slots::bigint, '
+        'r.missed_slots::bigint, r.checks::bigint, r.latency_min_us, r.latency_max_us, r.latency_sum_us, r.hist '
+        'FROM rollup_1h r WHERE r.monitor_id = ANY ($1) AND r.region_id BETWEEN $2 AND $3 '
+        'AND r.bucket = ANY ($4) AND r.bucket >= $5 AND r.bucket < $6'
+        USING monitor_ids, CASE WHEN per_region THEN 1 ELSE 0 END, CASE WHEN per_region THEN 32767 ELSE 0 END,
+              hours, lo, hi;
 
     FOR rng IN
         SELECT v.s, v.e FROM (VALUES (from_ts, lo), (hi, to_ts)) AS v(s, e) WHERE v.s < v.e
