@@ -234,12 +234,11 @@ LANGUAGE sql STABLE AS $$
         FROM r GROUP BY 1, 2),
     quorum AS (
         SELECT time_bucket(interval '1 hour', s.time) AS bucket, s.monitor_id, count(*) AS slots,
-               count(*) FILTER (WHERE s.n_up + s.n_down >= k.k AND s.n_down < k.k) AS up_slots,
-               count(*) FILTER (WHERE s.n_down >= k.k) AS down_slots,
-               count(*) FILTER (WHERE s.n_up + s.n_down < k.k) AS missed_slots
+               count(*) FILTER (WHERE s.n_up + s.n_down >= coalesce(k.k, 1) AND s.n_down < coalesce(k.k, 1)) AS up_slots,
+               count(*) FILTER (WHERE s.n_down >= coalesce(k.k, 1)) AS down_slots,
+               count(*) FILTER (WHERE s.n_up + s.n_down < coalesce(k.k, 1)) AS missed_slots
         FROM slot s
-        LEFT JOIN LATERAL (SELECT coalesce((SELECT m.region_quorum FROM monitors m
-                                            WHERE m.id = s.monitor_id), 1) AS k) AS k ON true
+        LEFT JOIN (SELECT m.id, m.region_quorum AS k FROM monitors m) AS k ON k.id = s.monitor_id
         GROUP BY 1, 2)
     SELECT c.bucket, c.monitor_id, c.region_id, c.slots, c.up_slots, c.down_slots, c.missed_slots,
            c.checks, c.latency_min_us, c.latency_max_us, c.latency_sum_us,
