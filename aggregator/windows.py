@@ -31,17 +31,14 @@ def _merge(parts: list[dict[str, Any]], key: tuple[str, ...]) -> list[dict[str, 
         groups[tuple(p[k] for k in key)].append(p)
     out = []
     for k, rows in sorted(groups.items()):
-        dense = np.zeros(len(histogram.VALUES), dtype=np.int64)
-        for r in rows:
-            idx, cnt = histogram.unpack(r["hist"])
-            np.add.at(dense, idx, cnt)
+        merged_hist = histogram.merge(r["hist"] for r in rows)
         mins = [r["latency_min_us"] for r in rows if r["latency_min_us"] is not None]
         maxs = [r["latency_max_us"] for r in rows if r["latency_max_us"] is not None]
         merged = dict(zip(key, k, strict=True))
         merged.update({c: sum(r[c] for r in rows) for c in COUNTS})
         merged["latency_min_us"] = min(mins) if mins else None
         merged["latency_max_us"] = max(maxs) if maxs else None
-        merged["hist"] = histogram.from_dense(dense)
+        merged["hist"] = merged_hist
         out.append(merged)
     return out
 
