@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from api.textguard import refuse_nul
 from ingest.checks.dns import DnsOptions
 from ingest.checks.dns import parse_target as dns_target
 from ingest.checks.heartbeat import HeartbeatOptions
@@ -74,6 +75,7 @@ class MonitorFields(BaseModel):
     @classmethod
     def _expectations_of_kind(cls, data: Any) -> Any:
         """The expectations are validated as the options of the monitor's kind."""
+        refuse_nul(data)
         if isinstance(data, dict):
             expectations = data.get("expectations", {})
             if isinstance(expectations, dict):
@@ -101,6 +103,14 @@ class MonitorFields(BaseModel):
             raise ValueError("region_quorum must not exceed the number of regions")
         return self
 
+    @field_validator("slo_target")
+    @classmethod
+    def _slo_as_stored(cls, v: float) -> float:
+        """Stored with 3 decimals (numeric(6,3)): 99.9999 would become 100, which no SLO can be."""
+        if not 0 < round(v, 3) < 100:
+            raise ValueError("slo_target must be above 0 and below 100 at 3 decimals (0.001 to 99.999)")
+        return round(v, 3)
+
 
 class MonitorCreate(MonitorFields):
     pass
@@ -110,6 +120,8 @@ class MonitorUpdate(BaseModel):
     """Any subset of a monitor's fields; the merged result is validated as a whole."""
 
     model_config = ConfigDict(extra="forbid")
+
+    _no_nul = model_validator(mode="before")(classmethod(lambda cls, data: refuse_nul(data)))
 
     name: str | None = None
     kind: str | None = None
