@@ -54,6 +54,8 @@ def test_every_database_command_against_a_closed_port_says_it_cannot_reach_it_wi
     (["evaluator", "--once", "--at", "yesterday-ish"], {}, ["--at", "yesterday-ish"]),
     (["seed", "--monitors", "0", "--days", "1"], {}, ["--monitors"]),
     (["create-account", "acme", "--role", "boss"], {}, ["--role", "boss"]),
+    (["api", "--port", "99999"], {}, ["--port", "99999"]),
+    (["seed", "--monitors", "many", "--days", "1"], {}, ["--monitors", "many"]),
     (["migrate"], {"VIGIL_DATABASE_URL": "postgresql://u:hunter2secret@[nohost"}, ["VIGIL_DATABASE_URL"]),
     (["migrate"], {"VIGIL_API_PORT": "eighty"}, ["VIGIL_API_PORT"]),
 ])

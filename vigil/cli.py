@@ -200,6 +200,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, got {text!r}")
+    return int(text)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="vigil", description="Vigil uptime monitoring backend")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -208,8 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     api = sub.add_parser("api", help="serve the REST API")
     api.add_argument("--host")
-    api.add_argument("--port", type=int)
-    api.add_argument("--workers", type=int, default=1)
+    api.add_argument("--port", type=_port)
+    api.add_argument("--workers", type=_positive, default=1)
     api.set_defaults(fn=cmd_api)
 
     sub.add_parser("scheduler", help="enqueue due checks").set_defaults(fn=cmd_scheduler)
@@ -254,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     upp.set_defaults(fn=cmd_up)
 
     dt = sub.add_parser("demo-target", help="serve the demo HTTP target on loopback")
-    dt.add_argument("--port", type=int, default=8099)
+    dt.add_argument("--port", type=_port, default=8099)
     dt.set_defaults(fn=cmd_demo_target)
 
     ca = sub.add_parser("create-account", help="create an account (or reuse it) and print a new API key")

@@ -5,10 +5,12 @@ Anything else is a bug and keeps its traceback."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import psycopg
 from psycopg import errors as pg
 from pydantic import ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from vigil.settings import Settings
 
@@ -40,6 +42,14 @@ def _dsn() -> str:
     return safe_dsn(url) if url is not None else "(unreadable settings)"
 
 
+def _redis() -> str:
+    try:
+        parts = urlsplit(Settings().redis_url)
+    except (ValidationError, ValueError):
+        return "(unreadable VIGIL_REDIS_URL)"
+    return f"{parts.hostname}:{parts.port or 6379}"
+
+
 def _bad_dsn() -> bool:
     try:
         psycopg.conninfo.conninfo_to_dict(_database_url() or "")
@@ -52,6 +62,8 @@ def describe(exc: BaseException) -> str | None:
     """One line for an error the user can fix, else None."""
     if isinstance(exc, psycopg.OperationalError):  # PoolTimeout too
         return f"cannot reach the database at {_dsn()}: {_first_line(exc)}"
+    if isinstance(exc, RedisConnectionError):
+        return f"cannot reach Redis at {_redis()}: {_first_line(exc)}"
     if isinstance(exc, pg.UndefinedTable):
         return f"the database at {_dsn()} has no Vigil tables ({_first_line(exc)}); run `vigil migrate`"
     if isinstance(exc, psycopg.ProgrammingError) and _bad_dsn():
