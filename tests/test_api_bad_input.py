@@ -3,6 +3,8 @@ net in api/errors.py for whatever else the database refuses or when it is unreac
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from litestar import Request, get
 from litestar.testing import AsyncTestClient
@@ -134,7 +136,8 @@ async def test_an_unreachable_database_is_503_with_a_message(settings):
     down = settings.model_copy(update={"database_url": f"postgresql://vigil:pw@127.0.0.1:{free_port()}/vigil"})
     async with AsyncTestClient(app=create_app(down)) as c:
         c.app.state.pool.timeout = 1.0  # the pool's wait for a connection, 10 s in production
-        r = await c.get(M, headers={"Authorization": "Bearer vgl_deadbeef_secret"})
+        # A prefix no other test used: looked-up keys are cached process-wide for a few seconds.
+        r = await c.get(M, headers={"Authorization": f"Bearer vgl_{secrets.token_hex(4)}_secret"})
         assert r.status_code == 503, r.text
         assert "database is unavailable" in r.json()["detail"] and "pw" not in r.text
         r = await c.post("/api/v1/heartbeats/hb_abc")

@@ -22,7 +22,7 @@ from vigil.accounts import create_account_with_key
 from vigil.devcluster import free_port
 from vigil.settings import Settings
 
-EXAMPLES_PER_OPERATION = 30
+EXAMPLES_PER_OPERATION = 50
 
 # The document is the app's own, built without starting it (no database needed to read it).
 schema = schemathesis.openapi.from_dict(create_app(Settings()).openapi_schema.to_schema())

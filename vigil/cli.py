@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> None:
         from vigil.clierrors import describe
 
         message = describe(exc)
-        if message is None:
+        if message is None or logging.getLogger().isEnabledFor(logging.DEBUG):
             raise
         print(f"vigil {args.command}: {message}", file=sys.stderr)
         code = 2
