@@ -89,6 +89,13 @@ def database_down(request: Request, exc: psycopg.OperationalError) -> Response:
     return _body(503, "the database is unavailable; retry later")
 
 
+def too_deep(request: Request, exc: RecursionError) -> Response:
+    """msgspec decodes JSON recursively and raises RecursionError (not a decode error) for a
+    body nested a few thousand levels deep: the client's input, not a server fault."""
+    log.warning("recursion limit on %s %s: %s", request.method, request.url.path, exc)
+    return _body(400, "the request body is nested too deeply")
+
+
 def internal(request: Request, exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return _body(exc.status_code, exc.detail, exc.extra if isinstance(exc.extra, list) else None)
@@ -105,4 +112,5 @@ HANDLERS = {
     psycopg.IntegrityError: integrity,
     # PoolTimeout (no connection within the pool's timeout) is an OperationalError too.
     psycopg.OperationalError: database_down,
+    RecursionError: too_deep,
 }

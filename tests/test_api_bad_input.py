@@ -97,6 +97,14 @@ async def test_a_body_that_is_not_a_json_object_is_400(client, auth, content, ct
     assert r.json()["detail"]
 
 
+@pytest.mark.parametrize("path", [M, C])
+async def test_a_json_body_nested_thousands_deep_is_400(client, auth, path):
+    body = b'{"name": "x", "tags": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    r = await client.post(path, content=body, headers={**auth, "Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert "nested too deeply" in r.json()["detail"]
+
+
 # The safety net: a route that lets a real database error escape, served by the real app.
 
 def _app_with_route(settings, statement: str):
