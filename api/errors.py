@@ -96,6 +96,10 @@ def too_deep(request: Request, exc: RecursionError) -> Response:
     return _body(400, "the request body is nested too deeply")
 
 
+def not_utf8(request: Request, exc: UnicodeDecodeError) -> Response:
+    return _body(400, f"the request body is not valid UTF-8 (byte {exc.start})")
+
+
 def internal(request: Request, exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return _body(exc.status_code, exc.detail, exc.extra if isinstance(exc.extra, list) else None)
@@ -113,4 +117,5 @@ HANDLERS = {
     # PoolTimeout (no connection within the pool's timeout) is an OperationalError too.
     psycopg.OperationalError: database_down,
     RecursionError: too_deep,
+    UnicodeDecodeError: not_utf8,
 }

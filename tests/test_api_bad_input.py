@@ -105,6 +105,27 @@ async def test_a_json_body_nested_thousands_deep_is_400(client, auth, path):
     assert "nested too deeply" in r.json()["detail"]
 
 
+async def test_a_body_that_is_not_utf8_is_400(client, auth):
+    r = await client.post(M, content=b'{"name": "\xff\xfe", "target": "https://e.com"}',
+                          headers={**auth, "Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert "UTF-8" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("target", ["http://example.com:99999/", "https://example.com:0/", "http://example.com:x/"])
+async def test_an_http_target_with_an_impossible_port_is_400(client, auth, target):
+    r = await client.post(M, json=_monitor(target=target), headers=auth)
+    assert r.status_code == 400, r.text
+    assert "target" in r.text and "port" in r.text
+
+
+async def test_a_webhook_url_with_an_impossible_port_is_400(nclient, auth):  # noqa: F811
+    r = await nclient.post(C, headers=auth, json={"name": "hook", "kind": "webhook", "config": {
+        "url": "https://hooks.example.com:99999/in", "secret": "0123456789abcdef0"}})
+    assert r.status_code == 400, r.text
+    assert "config.url" in r.text and "port" in r.text
+
+
 # The safety net: a route that lets a real database error escape, served by the real app.
 
 def _app_with_route(settings, statement: str):

@@ -25,6 +25,7 @@ from ingest.checks.tcp import TcpOptions, host_port
 from ingest.checks.tls import DEFAULT_PORT as TLS_DEFAULT_PORT
 from ingest.checks.tls import TlsOptions
 from vigil.constants import MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS, MONITOR_KINDS
+from vigil.netguard import valid_port
 
 RegionName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -44,6 +45,8 @@ def validate_target(kind: str, target: str) -> str:
         parts = urlsplit(target)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("an http monitor's target must be an http:// or https:// URL with a host")
+        if not valid_port(parts):
+            raise ValueError("an http monitor's target port must be a number from 1 to 65535")
     elif kind == "tcp":
         host_port(target, "tcp")
     elif kind == "tls":
