@@ -55,6 +55,8 @@ def test_every_database_command_against_a_closed_port_says_it_cannot_reach_it_wi
     (["seed", "--monitors", "0", "--days", "1"], {}, ["--monitors"]),
     (["create-account", "acme", "--role", "boss"], {}, ["--role", "boss"]),
     (["api", "--port", "99999"], {}, ["--port", "99999"]),
+    (["create-account", " "], {}, ["account name", "' '"]),
+    (["seed", "--monitors", "1", "--days", "0.01", "--account", ""], {}, ["accounts_name_check"]),
     (["seed", "--monitors", "many", "--days", "1"], {}, ["--monitors", "many"]),
     (["migrate"], {"VIGIL_DATABASE_URL": "postgresql://u:hunter2secret@[nohost"}, ["VIGIL_DATABASE_URL"]),
     (["migrate"], {"VIGIL_API_PORT": "eighty"}, ["VIGIL_API_PORT"]),

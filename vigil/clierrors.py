@@ -62,6 +62,10 @@ def describe(exc: BaseException) -> str | None:
     """One line for an error the user can fix, else None."""
     if isinstance(exc, psycopg.OperationalError):  # PoolTimeout too
         return f"cannot reach the database at {_dsn()}: {_first_line(exc)}"
+    if isinstance(exc, psycopg.IntegrityError | psycopg.DataError):
+        where = exc.diag.constraint_name or exc.diag.column_name
+        primary = exc.diag.message_primary or _first_line(exc)  # never the detail: it quotes rows
+        return f"the database refused a value{f' ({where})' if where else ''}: {primary}"
     if isinstance(exc, RedisConnectionError):
         return f"cannot reach Redis at {_redis()}: {_first_line(exc)}"
     if isinstance(exc, pg.UndefinedTable):
