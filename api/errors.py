@@ -6,7 +6,7 @@ import logging
 
 import psycopg
 from litestar import Request, Response
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, ValidationException
 from psycopg import errors as pg
 from pydantic import ValidationError
 
@@ -100,9 +100,20 @@ def not_utf8(request: Request, exc: UnicodeDecodeError) -> Response:
     return _body(400, f"the request body is not valid UTF-8 (byte {exc.start})")
 
 
+def _named(exc: HTTPException) -> str:
+    """Litestar's own parameter/body validation says only "Validation failed for <method> <url>";
+    name the fields and the first reason instead (the list stays in ``extra``)."""
+    if not (isinstance(exc, ValidationException) and exc.detail.startswith("Validation failed for")
+            and isinstance(exc.extra, list) and exc.extra):
+        return exc.detail
+    keys = [str(e["key"]) for e in exc.extra if isinstance(e, dict) and e.get("key")]
+    first = exc.extra[0].get("message", "") if isinstance(exc.extra[0], dict) else ""
+    return f"invalid value for {', '.join(dict.fromkeys(keys)) or 'body'}: {first}".rstrip(": ")
+
+
 def internal(request: Request, exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
-        return _body(exc.status_code, exc.detail, exc.extra if isinstance(exc.extra, list) else None)
+        return _body(exc.status_code, _named(exc), exc.extra if isinstance(exc.extra, list) else None)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _body(500, "internal error; see the server log")
 

@@ -76,6 +76,23 @@ async def test_an_out_of_range_notification_filter_is_400_naming_it(client, auth
     assert field in r.text
 
 
+@pytest.mark.parametrize(("path", "detail"), [
+    (f"{M}?limit=abc", "invalid value for limit: Expected `int`"),
+    (f"{M}?limit=0&after=-1", "invalid value for limit, after: "),
+    (f"{N}?status=bogus", "invalid value for status: Invalid enum value 'bogus'"),
+])
+async def test_a_bad_query_parameter_is_400_whose_detail_names_it(client, auth, path, detail):
+    r = await client.get(path, headers=auth)
+    assert r.status_code == 400 and r.json()["detail"].startswith(detail), r.text
+
+
+async def test_a_bad_body_is_400_whose_detail_names_the_field(client, auth):
+    r = await client.post(M, json=_monitor(interval_s=5), headers=auth)
+    assert r.status_code == 400 and r.json()["detail"].startswith("invalid value for interval_s: "), r.text
+    r = await client.post(M, json=_monitor(name="a\x00"), headers=auth)
+    assert r.json()["detail"] == "invalid value for body: Value error, name must not contain NUL (\\u0000) characters"
+
+
 @pytest.mark.parametrize("path", [f"{M}/99999999999", f"{M}/99999999999999999999999", f"{M}/-1",
                                   f"{M}/99999999999/results", "/api/v1/channels/99999999999",
                                   f"{N}/99999999999999999999"])
