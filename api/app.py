@@ -12,6 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import ApiKeyAuth
+from api.deadletters.controllers import list_dead_letters
 from api.errors import HANDLERS, internal
 from api.health import health
 from api.monitors.controllers import MonitorController
@@ -19,7 +20,7 @@ from vigil.constants import API_PREFIX
 from vigil.db import open_pool
 from vigil.settings import Settings, get_settings
 
-ROUTE_HANDLERS = [health, MonitorController]
+ROUTE_HANDLERS = [health, MonitorController, list_dead_letters]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

@@ -3,7 +3,10 @@
 Every tick it enqueues every slot second between the region's watermark and now. Job
 ids are derived from (region, slot, batch), and arq refuses an id it already holds, so
 two schedulers running at once enqueue each batch once, and a restarted scheduler resumes
-from the watermark without gaps or doubles (up to scheduler_max_catchup_seconds)."""
+from the watermark without gaps or doubles (up to scheduler_max_catchup_seconds).
+
+Every ``missed_sweep_seconds`` it also runs the missed-slot sweeper (ingest/missed.py),
+which stores a slot no worker checked as missed."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 from psycopg_pool import AsyncConnectionPool
 
+from ingest.missed import sweep_missed
 from ingest.slots import SlotTable, batches, job_id
 from vigil.constants import SCHEDULER_WATERMARK_KEY, check_queue
 from vigil.db import open_pool
@@ -71,16 +75,26 @@ class Scheduler:
         self.enqueued_jobs += enqueued
         return enqueued
 
+    async def sweep(self) -> int:
+        s = self.settings
+        return await sweep_missed(self.pool, s.missed_grace_seconds, s.scheduler_max_catchup_seconds)
+
     async def run(self, stop: asyncio.Event) -> None:
-        last_refresh = 0.0
+        last_refresh = last_sweep = 0.0
         while not stop.is_set():
             try:
                 if time.monotonic() - last_refresh >= self.settings.scheduler_refresh_seconds:
                     await self.refresh()
                     last_refresh = time.monotonic()
                 await self.tick()
-            except Exception:
-                log.exception("scheduler tick failed; retrying")
+            except Exception as exc:
+                log.warning("scheduler tick failed (%s: %s); retrying", type(exc).__name__, exc)
+            if time.monotonic() - last_sweep >= self.settings.missed_sweep_seconds:
+                try:
+                    await self.sweep()
+                    last_sweep = time.monotonic()
+                except Exception as exc:
+                    log.warning("missed-slot sweep failed (%s: %s); retrying", type(exc).__name__, exc)
             try:
                 await asyncio.wait_for(stop.wait(), self.settings.scheduler_tick_seconds)
             except TimeoutError:

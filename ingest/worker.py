@@ -1,6 +1,12 @@
 """The check worker: an arq worker serving one region's queue. Each job is one batch of
 due checks for one slot; the worker runs them concurrently and writes their results
-through the shared ResultWriter before the job is acknowledged."""
+through the shared ResultWriter before the job is acknowledged.
+
+Job-level failures (database down past the writer's buffer, a batch over its time limit,
+a worker killed mid-batch) are retried by the queue with exponential backoff; after
+``worker_job_tries`` tries the batch is dead-lettered (ingest/deadletters.py). SIGTERM
+stops taking jobs, lets running batches finish for ``worker_shutdown_wait_seconds`` and
+puts the rest back on the queue (arq retries cancelled jobs)."""
 
 from __future__ import annotations
 
@@ -10,13 +16,17 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from arq.connections import RedisSettings
-from arq.worker import Worker
+from arq.worker import Retry, Worker
+from psycopg_pool import PoolTimeout
 
+from ingest import deadletters
 from ingest.checks.base import CheckContext, MonitorSpec
 from ingest.context import make_check_context
+from ingest.health import WorkerStats, start_health_server
 from ingest.runner import run_check
-from ingest.writer import ResultRow, ResultWriter
+from ingest.writer import BufferFull, ResultRow, ResultWriter
 from vigil.constants import JOB_RESULT_TTL_SECONDS, check_queue
 from vigil.db import open_pool
 from vigil.settings import Settings
@@ -26,6 +36,9 @@ log = logging.getLogger(__name__)
 # A job's payload: (id, kind, target, timeout_ms, expectations, attempts) per monitor.
 SpecTuple = tuple[int, str, str, int, dict, int]
 
+# Failures of the job as a whole (not of a check): the queue retries them.
+JOB_FAILURES = (BufferFull, TimeoutError, psycopg.Error, PoolTimeout)
+
 
 def result_row(slot: int, region_id: int, spec: MonitorSpec, started: float, res) -> ResultRow:
     t = res.timings
@@ -34,38 +47,91 @@ def result_row(slot: int, region_id: int, spec: MonitorSpec, started: float, res
             res.status_code, res.attempts, res.up)
 
 
-async def run_batch(ctx: dict[str, Any], slot: int, region_id: int, monitors: list[SpecTuple]) -> int:
-    """Check every monitor of the batch for this slot and store the results; returns the count."""
+def retry_delay(settings: Settings, job_try: int) -> float:
+    """Exponential backoff between tries of a failed job: base, 2×base, 4×base, ..."""
+    return settings.worker_retry_backoff_seconds * 2 ** (job_try - 1)
+
+
+async def check_batch(ctx: dict[str, Any], slot: int, region_id: int,
+                      monitors: list[SpecTuple]) -> list[ResultRow]:
     check_ctx: CheckContext = ctx["check_ctx"]
     sem: asyncio.Semaphore = ctx["semaphore"]
+    stats: WorkerStats = ctx["stats"]
 
     async def one(t: SpecTuple) -> ResultRow:
         spec = MonitorSpec(*t)
         async with sem:
-            started = time.time()
-            res = await run_check(spec, check_ctx)
+            stats.in_flight_checks += 1
+            try:
+                started = time.time()
+                res = await run_check(spec, check_ctx)
+            finally:
+                stats.in_flight_checks -= 1
         return result_row(slot, region_id, spec, started, res)
 
-    rows = await asyncio.gather(*(one(t) for t in monitors))
-    await ctx["writer"].write(rows)
-    return len(rows)
+    return await asyncio.gather(*(one(t) for t in monitors))
+
+
+async def run_batch(ctx: dict[str, Any], slot: int, region_id: int, monitors: list[SpecTuple]) -> int:
+    """Check every monitor of the batch for this slot and store the results; returns the count."""
+    settings: Settings = ctx["settings"]
+    stats: WorkerStats = ctx["stats"]
+    job_try = ctx.get("job_try", 1)
+    if job_try > settings.worker_job_tries:
+        # Only reached when earlier tries never returned (the worker died or hung).
+        await _dead_letter(ctx, slot, region_id, monitors, job_try - 1, "worker lost the job on every try")
+        return 0
+    stats.in_flight_jobs += 1
+    try:
+        async with asyncio.timeout(settings.worker_job_timeout_seconds):
+            rows = await check_batch(ctx, slot, region_id, monitors)
+            await ctx["writer"].write(rows)
+        return len(rows)
+    except JOB_FAILURES as exc:
+        error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if job_try >= settings.worker_job_tries:
+            await _dead_letter(ctx, slot, region_id, monitors, job_try, error)
+            return 0
+        delay = retry_delay(settings, job_try)
+        stats.jobs_retried += 1
+        log.warning("batch %s (slot %d, %d checks) failed on try %d (%s); retrying in %.1f s",
+                    ctx.get("job_id"), slot, len(monitors), job_try, error, delay)
+        raise Retry(defer=delay) from exc
+    finally:
+        stats.in_flight_jobs -= 1
+
+
+async def _dead_letter(ctx: dict[str, Any], slot: int, region_id: int, monitors: list[SpecTuple],
+                       tries: int, error: str) -> None:
+    settings: Settings = ctx["settings"]
+    job_id = ctx.get("job_id", f"chk:{settings.region}:{slot}:?")
+    log.error("batch %s (slot %d, %d checks) dead-lettered after %d tries: %s",
+              job_id, slot, len(monitors), tries, error)
+    item = deadletters.entry(job_id, settings.region, region_id, slot, monitors, tries, error)
+    await deadletters.push(ctx["redis"], item, settings.dead_letter_max)
+    ctx["stats"].dead_lettered += 1
 
 
 async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx["settings"]
     ctx["pool"] = await open_pool(settings.database_url, min_size=1, max_size=4, wait=False)
     writer = ResultWriter(ctx["pool"], settings.writer_flush_rows, settings.writer_flush_seconds,
-                          settings.writer_buffer_rows)
+                          settings.writer_buffer_rows, settings.writer_ack_wait_seconds)
     writer.start()
     ctx["writer"] = writer
     ctx["check_ctx"] = make_check_context(settings.allow_private_targets)
     ctx["semaphore"] = asyncio.Semaphore(settings.worker_concurrency)
+    ctx.setdefault("stats", WorkerStats())
+    if settings.worker_health_port and "redis" in ctx:
+        ctx["health"] = await start_health_server(ctx, settings.worker_health_port)
     log.info("worker for region %s ready", settings.region)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    if "health" in ctx:
+        await ctx["health"].cleanup()
     if "writer" in ctx:
-        await ctx["writer"].close()
+        await ctx["writer"].close(ctx["settings"].worker_shutdown_wait_seconds)
     if "check_ctx" in ctx:
         await ctx["check_ctx"].http.close()
     if "pool" in ctx:
@@ -81,11 +147,15 @@ def make_worker(settings: Settings, **overrides: Any) -> Worker:
         on_shutdown=shutdown,
         ctx={"settings": settings},
         max_jobs=settings.worker_max_jobs,
-        job_timeout=300,
+        # arq's own limit stays above ours, so ours fires first and becomes a retry (arq
+        # would record a timed-out job as failed, never to run again).
+        job_timeout=settings.worker_job_timeout_seconds + 5,
         keep_result=JOB_RESULT_TTL_SECONDS,
-        max_tries=5,
+        # One try more than ours: the extra one only dead-letters a job whose worker died.
+        max_tries=settings.worker_job_tries + 1,
         poll_delay=0.1,
         handle_signals=True,
+        job_completion_wait=settings.worker_shutdown_wait_seconds,
     )
     kwargs.update(overrides)
     return Worker(**kwargs)

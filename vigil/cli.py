@@ -146,6 +146,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if result.up else 1
 
 
+def cmd_dead_letters(args: argparse.Namespace) -> int:
+    from ingest.deadletters_cli import main as dead_letters_main
+
+    return dead_letters_main(get_settings(), args.requeue, args.limit)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="vigil", description="Vigil uptime monitoring backend")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -202,6 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--allow-private", action="store_true",
                     help="allow private/loopback targets (same as VIGIL_ALLOW_PRIVATE_TARGETS=1)")
     ck.set_defaults(fn=cmd_check)
+
+    dl = sub.add_parser("dead-letters", help="list check batches that failed every try (or requeue them)")
+    dl.add_argument("--requeue", action="store_true", help="put every dead letter back on its queue")
+    dl.add_argument("--limit", type=int, default=100, help="how many to list (newest first)")
+    dl.set_defaults(fn=cmd_dead_letters)
     return p
 
 

@@ -1,0 +1,39 @@
+"""Helpers for the pipeline tests (scheduler, worker, dead letters, faults)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+import psycopg
+
+
+def add_monitors(db: psycopg.Connection, account_id: int, n: int, target: str, *, interval_s: int = 10,
+                 timeout_ms: int = 2000, regions: tuple[str, ...] = ("local",), quorum: int = 1,
+                 created_ago_s: int = 0, attempts: int = 1) -> list[int]:
+    """n enabled HTTP monitors; returns their ids. created_ago_s backdates created/updated_at."""
+    db.execute("INSERT INTO regions (name) SELECT unnest(%s::text[]) ON CONFLICT (name) DO NOTHING",
+               (list(regions),))
+    rows = db.execute(
+        "INSERT INTO monitors (account_id, name, kind, target, interval_s, timeout_ms, regions, "
+        "region_quorum, expectations, created_at, updated_at) "
+        "SELECT %s, 'm' || g, 'http', %s, %s, %s, %s, %s, %s, now() - make_interval(secs => %s), "
+        "now() - make_interval(secs => %s) FROM generate_series(1, %s) g RETURNING id",
+        (account_id, target, interval_s, timeout_ms, list(regions), quorum,
+         json.dumps({"attempts": attempts}), created_ago_s, created_ago_s, n)).fetchall()
+    return [r[0] for r in rows]
+
+
+def wait_until(predicate: Callable[[], object], within_s: float, every_s: float = 0.2) -> object:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every_s)
+    raise AssertionError(f"condition not met within {within_s}s")
+
+
+def region_id(db: psycopg.Connection, name: str) -> int:
+    return db.execute("SELECT id FROM regions WHERE name = %s", (name,)).fetchone()[0]
