@@ -37,3 +37,43 @@ def wait_until(predicate: Callable[[], object], within_s: float, every_s: float 
 
 def region_id(db: psycopg.Connection, name: str) -> int:
     return db.execute("SELECT id FROM regions WHERE name = %s", (name,)).fetchone()[0]
+
+
+class CountingTarget:
+    """A threaded HTTP server on a free loopback port that answers 200 and counts requests
+    per path; it runs outside the test's event loop, so blocking waits do not stall it."""
+
+    def __init__(self, delay_s: float = 0.0) -> None:
+        import threading
+        from collections import Counter
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        counts: Counter[str] = Counter()
+        lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+                with lock:
+                    counts[self.path] += 1
+                if delay_s:
+                    time.sleep(delay_s)
+                body = b"ok"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.counts = counts
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
