@@ -20,6 +20,8 @@ import psycopg
 from arq.connections import RedisSettings
 from arq.worker import Retry, Worker
 from psycopg_pool import PoolTimeout
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ingest import deadletters
 from ingest.checks.base import CheckContext, MonitorSpec
@@ -138,6 +140,20 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         await ctx["pool"].close()
 
 
+class CheckWorker(Worker):
+    """arq's worker, made to outlive a Redis restart: a poll that cannot reach Redis is
+    logged and retried instead of ending the process. Jobs Redis lost are stored as missed
+    by the scheduler's sweeper; a job whose acknowledgement was lost runs again and its
+    repeat writes nothing."""
+
+    async def _poll_iteration(self) -> None:
+        try:
+            await super()._poll_iteration()
+        except (RedisConnectionError, RedisTimeoutError, ConnectionError) as exc:
+            log.warning("redis unavailable (%s); retrying in 1 s", exc)
+            await asyncio.sleep(1)
+
+
 def make_worker(settings: Settings, **overrides: Any) -> Worker:
     kwargs: dict[str, Any] = dict(
         functions=[run_batch],
@@ -149,7 +165,7 @@ def make_worker(settings: Settings, **overrides: Any) -> Worker:
         max_jobs=settings.worker_max_jobs,
         # arq's own limit stays above ours, so ours fires first and becomes a retry (arq
         # would record a timed-out job as failed, never to run again).
-        job_timeout=settings.worker_job_timeout_seconds + 5,
+        job_timeout=settings.worker_job_timeout_seconds + 1,
         keep_result=JOB_RESULT_TTL_SECONDS,
         # One try more than ours: the extra one only dead-letters a job whose worker died.
         max_tries=settings.worker_job_tries + 1,
@@ -158,4 +174,4 @@ def make_worker(settings: Settings, **overrides: Any) -> Worker:
         job_completion_wait=settings.worker_shutdown_wait_seconds,
     )
     kwargs.update(overrides)
-    return Worker(**kwargs)
+    return CheckWorker(**kwargs)

@@ -67,8 +67,12 @@ class CountingTarget:
             def log_message(self, *args: object) -> None:
                 pass
 
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: object, client_address: object) -> None:
+                pass  # a client that went away (a killed worker) is expected here
+
         self.counts = counts
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -77,3 +81,45 @@ class CountingTarget:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def spawn(settings, *command: str, **env: str):
+    """A Vigil service as a real child process in its own process group."""
+    import subprocess
+    import sys
+
+    from tests.services import service_env
+
+    return subprocess.Popen([sys.executable, "-m", "vigil", *command], start_new_session=True,
+                            env=service_env(settings, **env))
+
+
+def stop(*procs, sig: int | None = None) -> None:
+    import os
+    import signal
+    import subprocess
+
+    for p in procs:
+        if p.poll() is None:
+            os.killpg(p.pid, sig or signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+
+def due_slots(ids: list[int], interval_s: int, lo: int, hi: int) -> set[tuple[int, int]]:
+    """Every (monitor, slot) with lo <= slot <= hi."""
+    from ingest.slots import phase_for, slots_between
+
+    return {(m, t) for m in ids for t in slots_between(lo, hi + 1, interval_s, phase_for(m, interval_s))}
+
+
+def stored_slots(db: psycopg.Connection, lo: int, hi: int, missed: bool | None = None) -> list[tuple[int, int]]:
+    """(monitor, slot) of every row with lo <= slot <= hi, duplicates kept (sorted)."""
+    where = "" if missed is None else (" AND error_kind = 13" if missed else " AND error_kind <> 13")
+    return sorted(db.execute(
+        "SELECT monitor_id, extract(epoch FROM time)::bigint FROM check_results "
+        "WHERE time BETWEEN to_timestamp(%s) AND to_timestamp(%s)" + where, (lo, hi)).fetchall())

@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     worker_job_tries: int = Field(default=4, ge=1)
     worker_retry_backoff_seconds: float = Field(default=2.0, gt=0)
     # A batch job taking longer than this is abandoned and retried; a killed worker's job
-    # is picked up again this long (plus 15 s) after it started.
+    # is picked up again this long (plus 11 s) after it started.
     worker_job_timeout_seconds: int = Field(default=300, ge=1)
     # SIGTERM: stop taking jobs, let running ones finish this long, then put them back.
     worker_shutdown_wait_seconds: float = Field(default=20.0, ge=0)
