@@ -11,6 +11,7 @@ which stores a slot no worker checked as missed."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -80,25 +81,43 @@ class Scheduler:
         return await sweep_missed(self.pool, s.missed_grace_seconds, s.scheduler_max_catchup_seconds)
 
     async def run(self, stop: asyncio.Event) -> None:
-        last_refresh = last_sweep = 0.0
+        """Tick on Redis alone, and refresh monitors and sweep missed slots in a task of
+        their own: while the database is down, the last known monitors keep being scheduled."""
+        database = asyncio.create_task(self._database_loop(stop), name="scheduler-database")
+        try:
+            while not stop.is_set():
+                try:
+                    await self.tick()
+                except Exception as exc:
+                    log.warning("scheduler tick failed (%s: %s); retrying", type(exc).__name__, exc)
+                await _wait(stop, self.settings.scheduler_tick_seconds)
+        finally:
+            database.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await database
+
+    async def _database_loop(self, stop: asyncio.Event) -> None:
+        last_refresh = last_sweep = -1e9
         while not stop.is_set():
-            try:
-                if time.monotonic() - last_refresh >= self.settings.scheduler_refresh_seconds:
+            if time.monotonic() - last_refresh >= self.settings.scheduler_refresh_seconds:
+                try:
                     await self.refresh()
                     last_refresh = time.monotonic()
-                await self.tick()
-            except Exception as exc:
-                log.warning("scheduler tick failed (%s: %s); retrying", type(exc).__name__, exc)
+                except Exception as exc:
+                    log.warning("monitor refresh failed (%s: %s); keeping the last known monitors",
+                                type(exc).__name__, exc)
             if time.monotonic() - last_sweep >= self.settings.missed_sweep_seconds:
                 try:
                     await self.sweep()
                     last_sweep = time.monotonic()
                 except Exception as exc:
                     log.warning("missed-slot sweep failed (%s: %s); retrying", type(exc).__name__, exc)
-            try:
-                await asyncio.wait_for(stop.wait(), self.settings.scheduler_tick_seconds)
-            except TimeoutError:
-                pass
+            await _wait(stop, min(self.settings.scheduler_refresh_seconds, self.settings.missed_sweep_seconds))
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
 
 
 async def run_scheduler(settings: Settings, stop: asyncio.Event) -> None:
