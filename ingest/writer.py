@@ -95,6 +95,7 @@ class ResultWriter:
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self.written_rows = 0
+        self.flushes = 0
         self.dropped_rows = 0
         self.failed_flushes = 0
 
@@ -191,6 +192,7 @@ class ResultWriter:
             return True
         self._buffered -= len(rows)
         self.written_rows += len(rows)
+        self.flushes += 1
         self.database_down = False
         log.debug("wrote %d rows in %.1f ms", len(rows), (time.perf_counter() - started) * 1000)
         for item in batch:
