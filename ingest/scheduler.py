@@ -16,7 +16,7 @@ import json
 import logging
 import time
 from collections import defaultdict
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
@@ -56,23 +56,27 @@ class Scheduler:
         self.tables = {r: (region_ids[r], SlotTable.build(entries)) for r, entries in per_region.items()}
 
     async def tick(self, now: int | None = None) -> int:
-        """Enqueue every due slot up to ``now`` for every region; returns jobs enqueued."""
+        """Enqueue every due slot up to ``now`` + lead for every region; returns jobs enqueued.
+        Slots ahead of now are deferred to their second, so a worker starts them on time
+        instead of up to a tick late."""
         now = int(time.time()) if now is None else now
+        upto = now + self.settings.scheduler_lead_seconds
+        expires = timedelta(seconds=self.settings.scheduler_max_catchup_seconds + 60)
         enqueued = 0
         for region, (region_id, table) in self.tables.items():
             key = SCHEDULER_WATERMARK_KEY + region
             mark = await self.redis.get(key)
             start = now if mark is None else int(mark) + 1
             start = max(start, now - self.settings.scheduler_max_catchup_seconds)
-            for t in range(start, now + 1):
+            for t in range(start, upto + 1):
+                defer = datetime.fromtimestamp(t, UTC) if t > now else None
                 for n, batch in enumerate(batches(table.due(t), self.settings.batch_size)):
                     job = await self.redis.enqueue_job(
-                        "run_batch", t, region_id, list(batch),
-                        _job_id=job_id(region, t, n), _queue_name=check_queue(region),
-                        _expires=timedelta(seconds=self.settings.scheduler_max_catchup_seconds + 60))
+                        "run_batch", t, region_id, list(batch), _job_id=job_id(region, t, n),
+                        _queue_name=check_queue(region), _defer_until=defer, _expires=expires)
                     enqueued += job is not None
-            if start <= now:
-                await self.redis.set(key, now)
+            if start <= upto:
+                await self.redis.set(key, upto)
         self.enqueued_jobs += enqueued
         return enqueued
 

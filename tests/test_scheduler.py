@@ -43,7 +43,8 @@ async def test_two_schedulers_at_once_enqueue_each_batch_once(settings, db, acco
         queued = await _queued(a.redis)
     finally:
         await _close(a, b)
-    want = sorted(f"chk:local:{t}:0" for t in _due_slots(ids, 10, t0, t0 + 20))
+    lead = settings.scheduler_lead_seconds  # slots are enqueued this far ahead
+    want = sorted(f"chk:local:{t}:0" for t in _due_slots(ids, 10, t0, t0 + 20 + lead))
     assert queued == want
     assert a.enqueued_jobs + b.enqueued_jobs == len(want)
 
@@ -63,7 +64,8 @@ async def test_restarted_scheduler_resumes_from_its_watermark_without_gaps_or_do
         queued = await _queued(second.redis)
     finally:
         await _close(second)
-    assert queued == sorted(f"chk:local:{t}:0" for t in _due_slots(ids, 10, t0, t0 + 12))
+    lead = settings.scheduler_lead_seconds
+    assert queued == sorted(f"chk:local:{t}:0" for t in _due_slots(ids, 10, t0, t0 + 12 + lead))
 
 
 async def test_scheduler_enqueues_each_region_on_its_own_queue(settings, db, account):

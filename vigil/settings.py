@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     # stored as missed; the sweeper runs in the scheduler this often.
     missed_grace_seconds: int = Field(default=60, ge=0)
     missed_sweep_seconds: float = Field(default=5.0, gt=0)
+    # The scheduler enqueues slots this many seconds ahead, deferred to their second, so
+    # checks start on time rather than up to a scheduler tick late.
+    scheduler_lead_seconds: int = Field(default=1, ge=0, le=60)
 
     # Outbound safety: refuse private/loopback/link-local targets unless allowed.
     allow_private_targets: bool = False
