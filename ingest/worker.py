@@ -128,12 +128,13 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["check_ctx"] = make_check_context(settings.allow_private_targets)
     ctx["semaphore"] = asyncio.Semaphore(settings.worker_concurrency)
     ctx.setdefault("stats", WorkerStats())
-    # Each check allocates hundreds of short-lived objects, few of them in cycles: with the
-    # default thresholds the cyclic collector runs every few checks and rescans the
-    # long-lived ones. Freeze what startup built and collect young objects less often.
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_THRESHOLD, 20, 20)
+    if ctx.get("tune_gc"):
+        # Each check allocates hundreds of short-lived objects, few of them in cycles: with
+        # the default thresholds the cyclic collector runs every few checks and rescans the
+        # long-lived ones. Freeze what startup built and collect young objects less often.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(GC_THRESHOLD, 20, 20)
     if settings.worker_health_port and "redis" in ctx:
         ctx["health"] = await start_health_server(ctx, settings.worker_health_port)
     log.info("worker for region %s ready", settings.region)
@@ -171,7 +172,7 @@ def make_worker(settings: Settings, **overrides: Any) -> Worker:
         redis_settings=RedisSettings.from_dsn(settings.redis_url),
         on_startup=startup,
         on_shutdown=shutdown,
-        ctx={"settings": settings},
+        ctx={"settings": settings, "tune_gc": True},  # a worker process of its own
         max_jobs=settings.worker_max_jobs,
         # arq's own limit stays above ours, so ours fires first and becomes a retry (arq
         # would record a timed-out job as failed, never to run again).

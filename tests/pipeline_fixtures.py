@@ -123,3 +123,18 @@ def stored_slots(db: psycopg.Connection, lo: int, hi: int, missed: bool | None =
     return sorted(db.execute(
         "SELECT monitor_id, extract(epoch FROM time)::bigint FROM check_results "
         "WHERE time BETWEEN to_timestamp(%s) AND to_timestamp(%s)" + where, (lo, hi)).fetchall())
+
+
+def worker_health(port: int) -> tuple[int, dict] | None:
+    """(status, body) of a worker's GET /health, or None while nothing answers."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+    except OSError:
+        return None

@@ -1,12 +1,10 @@
 """Stop PostgreSQL for 20 s under steady checking: the worker holds results in its buffer
 and writes them on recovery, so no result of the window is missing."""
 
-import json
 import os
 import shutil
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import psycopg
@@ -20,20 +18,13 @@ from tests.pipeline_fixtures import (
     stop,
     stored_slots,
     wait_until,
+    worker_health,
 )
 from vigil.accounts import create_account_with_key
 from vigil.devcluster import Postgres, free_port
 from vigil.migrate import migrate
 
 OUTAGE_S = 20
-
-
-def _health(port):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
-            return json.loads(r.read())
-    except OSError:
-        return None
 
 
 @pytest.mark.timeout(120)
@@ -60,8 +51,8 @@ def test_postgres_down_for_20s_loses_no_result(settings):
         down_from = int(time.time())
         pg.stop("fast")
         # While it is down the worker keeps checking and holds the results.
-        held = wait_until(lambda: (h := _health(health_port)) and h["database_down"] and h["buffered_rows"] >= 20
-                          and h, within_s=OUTAGE_S)
+        held = wait_until(lambda: (h := worker_health(health_port)) and h[1]["database_down"]
+                          and h[1]["buffered_rows"] >= 20 and h[1], within_s=OUTAGE_S)
         time.sleep(max(0.0, down_from + OUTAGE_S - time.time()))
         pg.start()
         up_again = int(time.time())
@@ -70,7 +61,7 @@ def test_postgres_down_for_20s_loses_no_result(settings):
         with psycopg.connect(pg.dsn, autocommit=True) as db:
             wait_until(lambda: len(stored_slots(db, *window)) >= len(want), within_s=30, every_s=0.5)
             got, missed = stored_slots(db, *window), stored_slots(db, *window, missed=True)
-        after = _health(health_port)
+        after = worker_health(health_port)[1]
     finally:
         stop(*procs)
         target.close()

@@ -1,15 +1,13 @@
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 import redis as sync_redis
 
-from tests.pipeline_fixtures import CountingTarget, add_monitors, region_id, wait_until
+from tests.pipeline_fixtures import CountingTarget, add_monitors, region_id, wait_until, worker_health
 from tests.services import service_env
 from vigil.constants import check_queue
 from vigil.devcluster import free_port
@@ -38,14 +36,6 @@ def _worker(settings, **env):
                             env=service_env(settings, VIGIL_WORKER_MAX_JOBS="1", **env))
 
 
-def _health(port):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
-            return r.status, json.loads(r.read())
-    except OSError:
-        return None
-
-
 @pytest.mark.timeout(60)
 def test_health_endpoint_reports_lag_and_in_flight_and_sigterm_lets_the_batch_finish(settings, db, account):
     target = CountingTarget(delay_s=2.5)
@@ -58,7 +48,7 @@ def test_health_endpoint_reports_lag_and_in_flight_and_sigterm_lets_the_batch_fi
     port = free_port()
     proc = _worker(settings, VIGIL_WORKER_HEALTH_PORT=str(port))
     try:
-        status, body = wait_until(lambda: (h := _health(port)) and h[1]["in_flight_checks"] == 5 and h,
+        status, body = wait_until(lambda: (h := worker_health(port)) and h[1]["in_flight_checks"] == 5 and h,
                                   within_s=20)
         assert status == 200 and body["status"] == "ok" and body["region"] == "local"
         assert body["in_flight_jobs"] == 1 and body["queued_jobs"] >= 1 and body["queue_lag_s"] > 0
