@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from arq import create_pool
 from arq.connections import RedisSettings
+from redis.exceptions import RedisError
 
 from ingest import deadletters
 from vigil.settings import Settings
@@ -22,7 +23,9 @@ def summary(item: dict) -> dict:
 
 
 async def _run(settings: Settings, requeue: bool, limit: int) -> int:
-    redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+    redis_settings = RedisSettings.from_dsn(settings.redis_url)
+    redis_settings.conn_retries = 1  # a command line answers quickly, even when Redis is down
+    redis = await create_pool(redis_settings)
     try:
         if requeue:
             moved = await deadletters.requeue(redis)
@@ -41,4 +44,8 @@ def main(settings: Settings, requeue: bool, limit: int) -> int:
     if limit < 1:
         print(f"vigil dead-letters: --limit must be at least 1, got {limit}", file=sys.stderr)
         return 2
-    return asyncio.run(_run(settings, requeue, limit))
+    try:
+        return asyncio.run(_run(settings, requeue, limit))
+    except (RedisError, OSError) as exc:
+        print(f"vigil dead-letters: cannot reach Redis at {settings.redis_url}: {exc}", file=sys.stderr)
+        return 1

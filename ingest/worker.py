@@ -157,6 +157,17 @@ class CheckWorker(Worker):
     by the scheduler's sweeper; a job whose acknowledgement was lost runs again and its
     repeat writes nothing."""
 
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        # arq takes a job slot before its Redis transaction and gives it back only on a
+        # Redis *reply* error; a lost connection there would leak the slot for good.
+        for one in job_ids:
+            try:
+                await super().start_jobs([one])
+            except (RedisConnectionError, RedisTimeoutError, ConnectionError):
+                self.job_counter -= 1
+                self.sem.release()
+                raise
+
     async def _poll_iteration(self) -> None:
         try:
             await super()._poll_iteration()

@@ -108,3 +108,11 @@ async def test_dead_letters_are_listed_by_cli_and_api_and_requeued(settings, db,
     assert [j.rsplit(":", 1)[0] for j in jobs] == ["chk:local:100:0:requeued", "chk:local:110:0:requeued"]
     bad = _vigil(settings, "dead-letters", "--limit", "0")
     assert bad.returncode == 2 and "--limit" in bad.stderr
+
+
+def test_dead_letters_cli_says_when_redis_is_unreachable(settings):
+    from vigil.devcluster import free_port
+
+    down = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"})
+    res = _vigil(down, "dead-letters")
+    assert res.returncode == 1 and "cannot reach Redis" in res.stderr and "Traceback" not in res.stderr

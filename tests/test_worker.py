@@ -87,3 +87,21 @@ def test_sigterm_puts_a_batch_that_cannot_finish_in_time_back_on_the_queue(setti
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(20)
         target.close()
+
+
+async def test_health_report_is_503_when_redis_is_unreachable_or_the_writer_stopped(settings):
+    import redis.asyncio as aioredis
+
+    from ingest.health import WorkerStats, report
+    from ingest.writer import ResultWriter
+
+    dead = aioredis.from_url(f"redis://127.0.0.1:{free_port()}/0")
+    ctx = {"settings": settings, "redis": dead, "stats": WorkerStats(),
+           "writer": ResultWriter(pool=None, max_buffer_rows=10)}  # never started
+    try:
+        status, body = await report(ctx)
+    finally:
+        await dead.aclose()
+    assert status == 503 and body["status"] == "degraded"
+    assert any(p.startswith("redis:") for p in body["problems"]) and "writer stopped" in body["problems"]
+    assert body["buffer_limit"] == 10 and "queue_lag_s" not in body
