@@ -51,7 +51,7 @@ class Scheduler:
                 expectations = json.loads(expectations)
             attempts = int(expectations.get("attempts", 1)) if expectations else 1
             per_region[region].append((mid, interval_s, (mid, kind, target, timeout_ms,
-                                                         expectations or {}, attempts)))
+                                                         expectations or {}, attempts, interval_s)))
             region_ids[region] = region_id
         self.tables = {r: (region_ids[r], SlotTable.build(entries)) for r, entries in per_region.items()}
 

@@ -37,8 +37,9 @@ from vigil.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# A job's payload: (id, kind, target, timeout_ms, expectations, attempts) per monitor.
-SpecTuple = tuple[int, str, str, int, dict, int]
+# A job's payload: (id, kind, target, timeout_ms, expectations, attempts, interval_s) per
+# monitor (MonitorSpec's fields in order; interval_s bounds the retries inside the slot).
+SpecTuple = tuple[int, str, str, int, dict, int, int]
 
 # Young-generation allocations between collections (Python's default is 700).
 GC_THRESHOLD = 20_000

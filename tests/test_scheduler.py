@@ -86,3 +86,6 @@ async def test_scheduler_enqueues_each_region_on_its_own_queue(settings, db, acc
     us_id = db.execute("SELECT id FROM regions WHERE name = 'us'").fetchone()[0]
     assert info.args[1] == us_id
     assert all(m[0] <= 5 for m in info.args[2])  # monitors 6-10 are eu-only
+    # Each monitor travels as MonitorSpec's fields, its interval last: the slot's time
+    # budget for retries inside the slot.
+    assert all(len(m) == 7 and m[6] == 10 for m in info.args[2])
