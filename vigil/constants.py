@@ -46,3 +46,6 @@ class ErrorKind(IntEnum):
     missed = 13
     unreachable = 14
     internal = 15
+
+# Alerting (evaluator, api/rules): the rule kinds, in the order the evaluator runs them.
+RULE_KINDS = ("down", "heartbeat", "tls_expiry", "latency", "uptime", "slo_burn_rate")
