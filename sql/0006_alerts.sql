@@ -119,14 +119,14 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
         WHERE m.id = vigil_in_maintenance.monitor_id AND ts <@ r)
 $$;
 
--- Every monitor inside a maintenance window at ts, in one set (the evaluator's view).
-CREATE FUNCTION vigil_monitors_in_maintenance(ts timestamptz)
+-- Every monitor inside a maintenance window at some time in [from_ts, to_ts), in one set
+-- (the evaluator's view).
+CREATE FUNCTION vigil_monitors_in_maintenance(from_ts timestamptz, to_ts timestamptz)
 RETURNS TABLE (monitor_id integer) LANGUAGE sql STABLE AS $$
     SELECT DISTINCT m.id
     FROM maintenance_windows w
-    CROSS JOIN LATERAL vigil_maintenance_occurrences(w, ts, ts + interval '1 microsecond') r
+    CROSS JOIN LATERAL vigil_maintenance_occurrences(w, from_ts, to_ts) r
     JOIN monitors m ON m.account_id = w.account_id AND (w.monitor_id IS NULL OR w.monitor_id = m.id)
-    WHERE ts <@ r
 $$;
 
 -- The maintenance periods of the given monitors that overlap [from_ts, to_ts), one row per
@@ -140,8 +140,9 @@ RETURNS TABLE (monitor_id integer, period tstzrange) LANGUAGE sql STABLE AS $$
     WHERE m.id = ANY (monitor_ids)
 $$;
 
--- The (rule, monitor) pairs of the enabled rules of one kind that are not in maintenance at
--- `at`, with what every kind's evaluation needs. Inlined by the planner into each statement.
+-- The (rule, monitor) pairs of the enabled rules of one kind, with what every kind's
+-- evaluation needs, leaving out monitors in maintenance at any time of the evaluated minute
+-- [at - 1 min, at]: the slots that minute's tick reads are then inside the window too.
 CREATE FUNCTION vigil_rule_targets(rule_kind text, at timestamptz)
 RETURNS TABLE (rule_id integer, monitor_id integer, account_id integer, params jsonb,
                recovery_slots integer, monitor_name text, monitor_kind text, interval_s integer,
@@ -153,5 +154,6 @@ LANGUAGE sql STABLE AS $$
     JOIN alert_rules r ON r.id = t.rule_id
     JOIN monitors m ON m.id = t.monitor_id
     WHERE t.kind = rule_kind
-      AND t.monitor_id NOT IN (SELECT mm.monitor_id FROM vigil_monitors_in_maintenance(at) mm)
+      AND t.monitor_id NOT IN (SELECT mm.monitor_id
+                              FROM vigil_monitors_in_maintenance(at - interval '1 minute', at + interval '1 microsecond') mm)
 $$;
