@@ -14,12 +14,15 @@ from litestar.openapi.spec import Components, SecurityScheme
 from api.auth import ApiKeyAuth
 from api.errors import HANDLERS, internal
 from api.health import health
+from api.incidents.controllers import IncidentController
+from api.maintenance.controllers import MaintenanceController
 from api.monitors.controllers import MonitorController
+from api.rules.controllers import RuleController
 from vigil.constants import API_PREFIX
 from vigil.db import open_pool
 from vigil.settings import Settings, get_settings
 
-ROUTE_HANDLERS = [health, MonitorController]
+ROUTE_HANDLERS = [health, MonitorController, RuleController, MaintenanceController, IncidentController]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
