@@ -33,6 +33,7 @@ class KindOutcome:
     transitions: dict[str, int] = field(default_factory=dict)
     notifications: int = 0
     seconds: float = 0.0
+    statement_s: dict[str, float] = field(default_factory=dict)  # where the time went
     error: str | None = None
 
 
@@ -50,22 +51,29 @@ async def evaluate_kind(conn: AsyncConnection, kind: str, at: datetime) -> KindO
     outcome = KindOutcome(kind)
     params = {"at": at}
     started = time.perf_counter()
+
+    async def run(name: str, query: str | None = None):
+        t = time.perf_counter()
+        cur = await conn.execute(query or sql(name), params)
+        outcome.statement_s[name] = round(time.perf_counter() - t, 4)
+        return cur
+
     async with conn.transaction():
         await conn.execute(f"SET LOCAL statement_timeout = '{KIND_STATEMENT_TIMEOUT}'")
         # The window functions' cost estimates are large enough to trigger JIT, whose
         # compilation (seconds) dwarfs these millisecond statements.
         await conn.execute("SET LOCAL jit = off")
+        # Room for the tick's hashes and sorts (100k pairs) without spilling to disk.
+        await conn.execute("SET LOCAL work_mem = '64MB'")
         await conn.execute(sql("rule_eval_tables"))
-        cur = await conn.execute(sql(f"eval_{kind}"), params)
-        outcome.evaluated = cur.rowcount
+        outcome.evaluated = (await run(f"eval_{kind}")).rowcount
         if outcome.evaluated:
-            await conn.execute("ANALYZE rule_eval")
+            await run("analyze", "ANALYZE rule_eval")
             for name in TRANSITIONS:
-                await conn.execute(sql(name), params)
+                await run(name)
             cur = await conn.execute(sql("transition_counts"))
             outcome.transitions = {event: n for event, n in await cur.fetchall()}
-            cur = await conn.execute(sql("outbox_enqueue"), params)
-            outcome.notifications = cur.rowcount
+            outcome.notifications = (await run("outbox_enqueue")).rowcount
     outcome.seconds = time.perf_counter() - started
     return outcome
 

@@ -4,7 +4,8 @@
 --   2. the incidents_* statements move incidents with compare-and-set updates and record
 --      what was announced in rule_transitions;
 --   3. outbox_enqueue writes one notification per transition and channel (dedupe_key).
--- Every statement is set-based: all rules of the kind at once.
+-- Every statement is set-based: all rules of the kind at once. rule_eval keeps only the
+-- pairs that matter this minute: bad ones and those with an open incident.
 
 -- name: rule_eval_tables
 CREATE TEMP TABLE rule_eval (
@@ -26,47 +27,56 @@ CREATE TEMP TABLE rule_transitions (
 -- name: eval_down
 -- A slot is down when at least `quorum` regions saw it down (missed results do not count),
 -- up when too few regions are left to reach the quorum, undecided otherwise (skipped).
--- fail_streak / ok_streak: decided slots in a row, counted back from the newest.
+-- fail_streak / ok_streak: decided slots in a row, counted back from the newest. The
+-- monitors' last slots are read in one index scan on (monitor, region, time) with array
+-- keys: one descent per (monitor, region), whatever the history kept.
 INSERT INTO rule_eval (rule_id, monitor_id, account_id, bad, good_slots, summary, reason)
 WITH t AS (
     SELECT rule_id, monitor_id, account_id, monitor_name, interval_s, regions, recovery_slots,
-           (params->>'failures')::int AS failures,
+           open_incident, (params->>'failures')::int AS failures,
            least(coalesce((params->>'quorum')::int, region_quorum), cardinality(regions)) AS quorum
     FROM vigil_rule_targets('down', %(at)s)
-), mon AS (
-    SELECT monitor_id, regions,
-           %(at)s::timestamptz - (max(greatest(failures, recovery_slots)) + 2) * max(interval_s)
+), mon AS MATERIALIZED (
+    SELECT t.monitor_id,
+           (SELECT array_agg(g.id) FROM regions g WHERE g.name = ANY (t.regions)) AS region_ids,
+           %(at)s::timestamptz - (max(greatest(t.failures, t.recovery_slots)) + 2) * max(t.interval_s)
                                  * interval '1 second' AS since
-    FROM t GROUP BY monitor_id, regions
+    FROM t GROUP BY t.monitor_id, t.regions
+), bounds AS MATERIALIZED (
+    SELECT array_agg(monitor_id ORDER BY monitor_id) AS ids, min(since) AS since,
+           (SELECT array_agg(id ORDER BY id) FROM regions) AS region_ids
+    FROM mon
 ), slots AS (
     SELECT mon.monitor_id, c.time,
            count(*) FILTER (WHERE NOT c.up AND c.error_kind <> 13) AS down_n,
            count(*) FILTER (WHERE c.up) AS up_n
-    FROM mon
-    JOIN regions g ON g.name = ANY (mon.regions)
+    FROM bounds b
     CROSS JOIN LATERAL (
-        SELECT r.time, r.up, r.error_kind FROM check_results r
-        WHERE r.monitor_id = mon.monitor_id AND r.region_id = g.id
-          AND r.time >= mon.since AND r.time < %(at)s) c
+        SELECT r.monitor_id, r.region_id, r.time, r.up, r.error_kind FROM check_results r
+        WHERE r.monitor_id = ANY (b.ids) AND r.region_id = ANY (b.region_ids)
+          AND r.time >= b.since AND r.time < %(at)s) c
+    JOIN mon ON mon.monitor_id = c.monitor_id AND c.time >= mon.since AND c.region_id = ANY (mon.region_ids)
     GROUP BY mon.monitor_id, c.time
-), ranked AS (
-    SELECT t.rule_id, t.monitor_id, s.time, s.down_n >= t.quorum AS is_down,
-           row_number() OVER (PARTITION BY t.rule_id, t.monitor_id ORDER BY s.time DESC) AS rn
+), streaks AS (
+    SELECT t.rule_id, t.monitor_id, max(s.time) AS last_slot,
+           array_agg(s.down_n >= t.quorum ORDER BY s.time DESC) AS downs
     FROM t JOIN slots s ON s.monitor_id = t.monitor_id
     WHERE s.down_n >= t.quorum OR s.up_n > cardinality(t.regions) - t.quorum
-), streaks AS (
-    SELECT rule_id, monitor_id, max(time) AS last_slot,
-           coalesce(min(rn) FILTER (WHERE NOT is_down), max(rn) + 1) - 1 AS fail_streak,
-           coalesce(min(rn) FILTER (WHERE is_down), max(rn) + 1) - 1 AS ok_streak
-    FROM ranked GROUP BY rule_id, monitor_id
+    GROUP BY t.rule_id, t.monitor_id
+), judged AS (
+    SELECT t.*, s.last_slot,
+           coalesce(array_position(s.downs, false) - 1, cardinality(s.downs)) AS fail_streak,
+           coalesce(array_position(s.downs, true) - 1, cardinality(s.downs)) AS ok_streak
+    FROM t JOIN streaks s USING (rule_id, monitor_id)
 )
-SELECT t.rule_id, t.monitor_id, t.account_id, s.fail_streak >= t.failures, s.ok_streak,
+SELECT rule_id, monitor_id, account_id, fail_streak >= failures, ok_streak,
        format('%%s is down: %%s failed slot(s) in a row (down in at least %%s of %%s regions)',
-              t.monitor_name, s.fail_streak, t.quorum, cardinality(t.regions)),
-       jsonb_build_object('failed_slots', s.fail_streak, 'good_slots', s.ok_streak,
-                          'failures_needed', t.failures, 'quorum', t.quorum,
-                          'regions', cardinality(t.regions), 'last_slot', s.last_slot)
-FROM t JOIN streaks s USING (rule_id, monitor_id);
+              monitor_name, fail_streak, quorum, cardinality(regions)),
+       jsonb_build_object('failed_slots', fail_streak, 'good_slots', ok_streak,
+                          'failures_needed', failures, 'quorum', quorum,
+                          'regions', cardinality(regions), 'last_slot', last_slot)
+FROM judged
+WHERE fail_streak >= failures OR open_incident;
 
 -- name: eval_heartbeat
 -- A heartbeat monitor is missed when no ping came for interval_s + grace_s (counted from its
@@ -81,7 +91,7 @@ FROM vigil_rule_targets('heartbeat', %(at)s) t
 LEFT JOIN heartbeat_pings p ON p.monitor_id = t.monitor_id
 CROSS JOIN LATERAL (SELECT p.last_ping_at, coalesce(p.last_ping_at, t.monitor_created_at) AS since) h
 CROSS JOIN LATERAL (SELECT (t.interval_s + (t.params->>'grace_s')::int) * interval '1 second' AS allowed) g
-WHERE t.monitor_kind = 'heartbeat';
+WHERE t.monitor_kind = 'heartbeat' AND (h.since < %(at)s - g.allowed OR t.open_incident);
 
 -- name: eval_tls_expiry
 -- The earliest expiry any region saw; no certificate seen yet means no decision.
@@ -94,14 +104,15 @@ SELECT t.rule_id, t.monitor_id, t.account_id,
                           'days_left', round((extract(epoch FROM c.not_after - %(at)s) / 86400)::numeric, 2))
 FROM vigil_rule_targets('tls_expiry', %(at)s) t
 JOIN (SELECT monitor_id, min(not_after) AS not_after FROM tls_certificates GROUP BY monitor_id) c
-  ON c.monitor_id = t.monitor_id;
+  ON c.monitor_id = t.monitor_id
+WHERE c.not_after < %(at)s + (t.params->>'days')::int * interval '1 day' OR t.open_incident;
 
 -- name: eval_latency
 -- pXX of up results over the window, from vigil_window_stats (rollups + open bucket);
 -- one call per distinct window length covers every monitor with that window.
 INSERT INTO rule_eval (rule_id, monitor_id, account_id, bad, good_slots, summary, reason)
 WITH t AS (
-    SELECT rule_id, monitor_id, account_id, monitor_name,
+    SELECT rule_id, monitor_id, account_id, monitor_name, open_incident,
            (params->>'percentile')::float8 AS pct, (params->>'window_s')::int AS window_s,
            (params->>'threshold_ms')::float8 AS threshold_ms, (params->>'min_checks')::int AS min_checks
     FROM vigil_rule_targets('latency', %(at)s)
@@ -119,12 +130,12 @@ SELECT t.rule_id, t.monitor_id, t.account_id, q.value_ms > t.threshold_ms, NULL,
 FROM t JOIN s ON s.window_s = t.window_s AND s.monitor_id = t.monitor_id
 CROSS JOIN LATERAL (SELECT vigil_hist_quantile(s.hist, t.pct / 100) / 1000.0 AS value_ms,
                            vigil_hist_count(s.hist) AS n) q
-WHERE s.hist IS NOT NULL AND q.n >= t.min_checks;
+WHERE s.hist IS NOT NULL AND q.n >= t.min_checks AND (q.value_ms > t.threshold_ms OR t.open_incident);
 
 -- name: eval_uptime
 INSERT INTO rule_eval (rule_id, monitor_id, account_id, bad, good_slots, summary, reason)
 WITH t AS (
-    SELECT rule_id, monitor_id, account_id, monitor_name,
+    SELECT rule_id, monitor_id, account_id, monitor_name, open_incident,
            (params->>'window_s')::int AS window_s, (params->>'target_pct')::float8 AS target_pct,
            (params->>'min_slots')::int AS min_slots
     FROM vigil_rule_targets('uptime', %(at)s)
@@ -142,7 +153,7 @@ SELECT t.rule_id, t.monitor_id, t.account_id, u.pct < t.target_pct, NULL,
                           'up_slots', s.up_slots, 'down_slots', s.down_slots)
 FROM t JOIN s ON s.window_s = t.window_s AND s.monitor_id = t.monitor_id
 CROSS JOIN LATERAL (SELECT 100.0 * s.up_slots / nullif(s.up_slots + s.down_slots, 0) AS pct) u
-WHERE s.up_slots + s.down_slots >= t.min_slots;
+WHERE s.up_slots + s.down_slots >= t.min_slots AND (u.pct < t.target_pct OR t.open_incident);
 
 -- name: eval_slo_burn_rate
 -- Google SRE workbook, multiwindow multi-burn-rate: burn = error ratio / (1 - SLO). A pair
@@ -150,7 +161,7 @@ WHERE s.up_slots + s.down_slots >= t.min_slots;
 -- when any pair fires. Windows of every pair are read with one call per distinct length.
 INSERT INTO rule_eval (rule_id, monitor_id, account_id, bad, good_slots, summary, reason)
 WITH p AS (
-    SELECT t.rule_id, t.monitor_id, t.account_id, t.monitor_name, t.slo_target,
+    SELECT t.rule_id, t.monitor_id, t.account_id, t.monitor_name, t.slo_target, t.open_incident,
            1 - t.slo_target / 100 AS budget,
            (e->>'long_s')::int AS long_s, (e->>'short_s')::int AS short_s, (e->>'factor')::float8 AS factor
     FROM vigil_rule_targets('slo_burn_rate', %(at)s) t
@@ -179,7 +190,8 @@ SELECT rule_id, monitor_id, account_id, bool_or(firing), NULL,
            'long_s', long_s, 'short_s', short_s, 'factor', factor, 'firing', firing,
            'long_burn', round(long_burn::numeric, 3), 'short_burn', round(short_burn::numeric, 3))
            ORDER BY long_s))
-FROM pairs GROUP BY rule_id, monitor_id, account_id;
+FROM pairs GROUP BY rule_id, monitor_id, account_id
+HAVING bool_or(firing) OR bool_or(open_incident);
 
 -- name: incidents_resolve
 -- Pending incidents end as soon as the condition is false (nobody was told); firing ones
