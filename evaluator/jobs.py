@@ -9,6 +9,6 @@ from evaluator.tick import evaluate_minute
 
 async def evaluate(ctx: dict[str, Any]) -> int:
     """Evaluate every enabled rule for the current minute (or ctx["at"]); returns the number
-    of (rule, monitor) pairs evaluated."""
+    of (rule, monitor) pairs that were bad or had an open incident (the rest change nothing)."""
     outcomes = await evaluate_minute(ctx["pool"], ctx.get("at"))
     return sum(o.evaluated for o in outcomes)

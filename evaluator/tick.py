@@ -29,7 +29,7 @@ KIND_STATEMENT_TIMEOUT = "50s"
 @dataclass
 class KindOutcome:
     kind: str
-    evaluated: int = 0
+    evaluated: int = 0  # (rule, monitor) pairs bad or with an open incident
     transitions: dict[str, int] = field(default_factory=dict)
     notifications: int = 0
     seconds: float = 0.0
