@@ -27,40 +27,30 @@ CREATE TEMP TABLE rule_transitions (
 -- name: eval_down
 -- A slot is down when at least `quorum` regions saw it down (missed results do not count),
 -- up when too few regions are left to reach the quorum, undecided otherwise (skipped).
--- fail_streak / ok_streak: decided slots in a row, counted back from the newest. The
--- monitors' last slots are read in one index scan on (monitor, region, time) with array
--- keys: one descent per (monitor, region), whatever the history kept.
+-- fail_streak / ok_streak: decided slots in a row, counted back from the newest. The last
+-- slots are read with one index scan on (monitor, region, time) per lookback length, with
+-- the monitors as array keys: the cost follows monitors, not the history kept.
 INSERT INTO rule_eval (rule_id, monitor_id, account_id, bad, good_slots, summary, reason)
 WITH t AS (
-    SELECT rule_id, monitor_id, account_id, monitor_name, interval_s, regions, recovery_slots,
-           open_incident, (params->>'failures')::int AS failures,
-           least(coalesce((params->>'quorum')::int, region_quorum), cardinality(regions)) AS quorum
-    FROM vigil_rule_targets('down', %(at)s)
-), mon AS MATERIALIZED (
-    SELECT t.monitor_id,
-           (SELECT array_agg(g.id) FROM regions g WHERE g.name = ANY (t.regions)) AS region_ids,
-           %(at)s::timestamptz - (max(greatest(t.failures, t.recovery_slots)) + 2) * max(t.interval_s)
+    SELECT rule_id, monitor_id, account_id, monitor_name, regions, open_incident,
+           (params->>'failures')::int AS failures,
+           least(coalesce((params->>'quorum')::int, region_quorum), cardinality(regions)) AS quorum,
+           %(at)s::timestamptz - (greatest((params->>'failures')::int, recovery_slots) + 2) * interval_s
                                  * interval '1 second' AS since
-    FROM t GROUP BY t.monitor_id, t.regions
-), bounds AS MATERIALIZED (
-    SELECT array_agg(monitor_id ORDER BY monitor_id) AS ids, min(since) AS since,
-           (SELECT array_agg(id ORDER BY id) FROM regions) AS region_ids
-    FROM mon
+    FROM vigil_rule_targets('down', %(at)s)
+), lookback AS (
+    SELECT since, array_agg(DISTINCT monitor_id) AS ids FROM t GROUP BY since
 ), slots AS (
-    SELECT mon.monitor_id, c.time,
-           count(*) FILTER (WHERE NOT c.up AND c.error_kind <> 13) AS down_n,
-           count(*) FILTER (WHERE c.up) AS up_n
-    FROM bounds b
-    CROSS JOIN LATERAL (
-        SELECT r.monitor_id, r.region_id, r.time, r.up, r.error_kind FROM check_results r
-        WHERE r.monitor_id = ANY (b.ids) AND r.region_id = ANY (b.region_ids)
-          AND r.time >= b.since AND r.time < %(at)s) c
-    JOIN mon ON mon.monitor_id = c.monitor_id AND c.time >= mon.since AND c.region_id = ANY (mon.region_ids)
-    GROUP BY mon.monitor_id, c.time
+    SELECT r.monitor_id, r.time,
+           count(*) FILTER (WHERE NOT r.up AND r.error_kind <> 13) AS down_n,
+           count(*) FILTER (WHERE r.up) AS up_n
+    FROM lookback b
+    JOIN check_results r ON r.monitor_id = ANY (b.ids) AND r.time >= b.since AND r.time < %(at)s
+    GROUP BY r.monitor_id, r.time
 ), streaks AS (
     SELECT t.rule_id, t.monitor_id, max(s.time) AS last_slot,
            array_agg(s.down_n >= t.quorum ORDER BY s.time DESC) AS downs
-    FROM t JOIN slots s ON s.monitor_id = t.monitor_id
+    FROM t JOIN slots s ON s.monitor_id = t.monitor_id AND s.time >= t.since
     WHERE s.down_n >= t.quorum OR s.up_n > cardinality(t.regions) - t.quorum
     GROUP BY t.rule_id, t.monitor_id
 ), judged AS (
