@@ -6,8 +6,8 @@
 Each monitor (one region, checked every minute) has a down rule of its own (fire on the
 first failed slot, resolve after 2 good slots) with one channel. Every tick first writes
 the minute's results for all monitors (untimed, as the workers would), then runs one
-evaluator tick (`evaluate_minute` for the down kind, the only kind with rules here; an
-empty kind costs one statement that finds no rules) and times it:
+evaluator tick (`evaluate_minute`, every rule kind; only the down kind has rules here,
+an empty kind costs one statement that finds none) and times it:
 - steady ticks: everything up, nothing to change;
 - the failing tick: 1 % of monitors fail, so 1 % of rules open an incident and write an
   outbox row in the same transaction;
@@ -76,12 +76,13 @@ def write_slot(db: psycopg.Connection, slot: datetime, rules: int, failing: bool
 
 async def timed_tick(pool, at: datetime) -> float:
     started = time.perf_counter()
-    outcomes = await evaluate_minute(pool, at, ("down",))
+    outcomes = await evaluate_minute(pool, at)
     errors = [o.error for o in outcomes if o.error]
     if errors:
         raise RuntimeError(f"evaluator tick failed: {errors}")
     elapsed = time.perf_counter() - started
-    print(f"  tick at {at:%H:%M}: {elapsed:.3f} s; statements: {outcomes[0].statement_s}", flush=True)
+    print(f"  tick at {at:%H:%M}: {elapsed:.3f} s; statements: {outcomes[0].statement_s};"
+          f" other kinds: {sum(o.seconds for o in outcomes[1:]):.3f} s", flush=True)
     return elapsed
 
 
@@ -164,8 +165,10 @@ def main() -> None:
     for key, value in figures.items():
         print(f"{key:>30}: {value}")
     ok = figures["incidents_fired"] == figures["incidents_expected"] == figures["incidents_resolved"]
-    print(f"{'goal 3 s/tick at 100k':>30}: {'met' if figures['rules_per_s'] >= 33_000 else 'NOT met'}"
-          f"; incidents {'as expected' if ok else 'NOT as expected'}")
+    goal = "met" if figures["rules_per_s"] >= 33_000 else "NOT met"
+    if rules < 100_000:
+        goal += " at this size (the goal is set for 100,000 rules: run without --quick)"
+    print(f"{'goal >= 33,000 rules/s':>30}: {goal}; incidents {'as expected' if ok else 'NOT as expected'}")
     emit(figures)
 
 
