@@ -28,8 +28,8 @@ CREATE TEMP TABLE rule_transitions (
 -- A slot is down when at least `quorum` regions saw it down (missed results do not count),
 -- up when too few regions are left to reach the quorum, undecided otherwise (skipped).
 -- fail_streak / ok_streak: decided slots in a row, counted back from the newest. The last
--- slots are read with one index scan on (monitor, region, time) per lookback length, with
--- the monitors as array keys: the cost follows monitors, not the history kept.
+-- slots are read with one index scan on (monitor, region, time) per lookback length and
+-- region, with the monitors as array keys: the cost follows monitors, not history kept.
 INSERT INTO rule_eval (rule_id, monitor_id, account_id, bad, good_slots, summary, reason)
 WITH t AS (
     SELECT rule_id, monitor_id, account_id, monitor_name, regions, open_incident,
@@ -44,8 +44,15 @@ WITH t AS (
     SELECT r.monitor_id, r.time,
            count(*) FILTER (WHERE NOT r.up AND r.error_kind <> 13) AS down_n,
            count(*) FILTER (WHERE r.up) AS up_n
+    -- one scan per (lookback, region), fenced so the region is a constant of the scan: with
+    -- monitor and region fixed, the time range bounds each descent, and a monitor's older
+    -- rows in the chunk are never read
     FROM lookback b
-    JOIN check_results r ON r.monitor_id = ANY (b.ids) AND r.time >= b.since AND r.time < %(at)s
+    CROSS JOIN regions g
+    CROSS JOIN LATERAL (
+        SELECT c.monitor_id, c.time, c.up, c.error_kind FROM check_results c
+        WHERE c.monitor_id = ANY (b.ids) AND c.region_id = g.id AND c.time >= b.since AND c.time < %(at)s
+        OFFSET 0) r
     GROUP BY r.monitor_id, r.time
 ), streaks AS (
     SELECT t.rule_id, t.monitor_id, max(s.time) AS last_slot,
