@@ -49,7 +49,7 @@ async def evaluate_kind(conn: AsyncConnection, kind: str, at: datetime) -> KindO
     """Evaluate every enabled rule of `kind` at minute `at`, move incidents and write the
     outbox, all in one transaction."""
     outcome = KindOutcome(kind)
-    params = {"at": at}
+    params = {"at": at, "kind": kind}
     started = time.perf_counter()
 
     async def run(name: str, query: str | None = None):
@@ -67,10 +67,12 @@ async def evaluate_kind(conn: AsyncConnection, kind: str, at: datetime) -> KindO
         await conn.execute("SET LOCAL work_mem = '64MB'")
         await conn.execute(sql("rule_eval_tables"))
         outcome.evaluated = (await run(f"eval_{kind}")).rowcount
+        closed = (await run("incidents_close_unwatched")).rowcount
         if outcome.evaluated:
             await run("analyze", "ANALYZE rule_eval")
             for name in TRANSITIONS:
                 await run(name)
+        if outcome.evaluated or closed:
             cur = await conn.execute(sql("transition_counts"))
             outcome.transitions = {event: n for event, n in await cur.fetchall()}
             outcome.notifications = (await run("outbox_enqueue")).rowcount

@@ -179,3 +179,24 @@ async def test_tag_and_account_wide_rules_cover_their_monitors(db, account, pool
     await tick(pool, T0 + MINUTE, ("down",))
     pairs = sorted((i["rule_id"], i["monitor_id"]) for i in incidents(db))
     assert pairs == [(1, web), (2, web), (2, api)]
+
+
+@pytest.mark.timeout(60)
+async def test_disabling_or_retargeting_a_rule_resolves_its_open_incident(db, account, pool):
+    acc = account[0]
+    a, b = make_monitor(db, acc, "a", regions=("eu",)), make_monitor(db, acc, "b", regions=("eu",))
+    ch = make_channel(db, acc)
+    rule = make_rule(db, acc, "down", {"failures": 1}, monitor_id=a, channel_ids=[ch])
+    write_results(db, a, "eu", minutes(T0, 10), up=False)
+    await tick(pool, T0 + MINUTE, ("down",))
+    db.execute("UPDATE alert_rules SET enabled = false WHERE id = %s", (rule,))
+    await tick(pool, T0 + 2 * MINUTE, ("down",))
+    (inc,) = incidents(db)
+    assert inc["state"] == "resolved" and inc["reason"]["closed"]
+    assert [n["event"] for n in notifications(db)] == ["firing", "resolved"]
+
+    db.execute("UPDATE alert_rules SET enabled = true WHERE id = %s", (rule,))
+    await tick(pool, T0 + 3 * MINUTE, ("down",))  # still down: a new episode
+    db.execute("UPDATE alert_rules SET monitor_id = %s WHERE id = %s", (b, rule))
+    await tick(pool, T0 + 4 * MINUTE, ("down",))
+    assert [(i["monitor_id"], i["state"]) for i in incidents(db)] == [(a, "resolved"), (a, "resolved")]

@@ -204,6 +204,21 @@ WITH done AS (
 )
 INSERT INTO rule_transitions SELECT id, 'resolved', 0 FROM done WHERE fired_at IS NOT NULL;
 
+-- name: incidents_close_unwatched
+-- Open incidents of this kind's rules that nothing evaluates any more (rule or monitor
+-- disabled, rule retargeted) end here rather than stay open forever.
+WITH done AS (
+    UPDATE incidents i
+    SET state = 'resolved', resolved_at = %(at)s, last_evaluated_at = %(at)s,
+        reason = i.reason || jsonb_build_object('closed', 'the rule no longer watches this monitor')
+    FROM alert_rules r
+    WHERE r.id = i.rule_id AND r.kind = %(kind)s AND i.state IN ('pending', 'firing')
+      AND NOT EXISTS (SELECT 1 FROM alert_rule_targets t
+                      WHERE t.rule_id = i.rule_id AND t.monitor_id = i.monitor_id)
+    RETURNING i.id, i.fired_at
+)
+INSERT INTO rule_transitions SELECT id, 'resolved', 0 FROM done WHERE fired_at IS NOT NULL;
+
 -- name: incidents_promote
 WITH done AS (
     UPDATE incidents i
