@@ -84,6 +84,20 @@ def cmd_aggregator(args: argparse.Namespace) -> int:
     return aggregator_main(args)
 
 
+def cmd_seed(args: argparse.Namespace) -> int:
+    from aggregator.seed import SeedPlan, seed
+
+    plan = SeedPlan(monitors=args.monitors, days=args.days, regions=args.regions.split(","),
+                    interval_s=args.interval, account=args.account, quorum=args.quorum, seed=args.seed)
+    try:
+        plan.check()
+    except ValueError as exc:
+        print(f"vigil seed: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(seed(get_settings().database_url, plan)))
+    return 0
+
+
 def cmd_evaluator(args: argparse.Namespace) -> int:
     from evaluator.service import main as evaluator_main
 
@@ -186,6 +200,16 @@ def build_parser() -> argparse.ArgumentParser:
     agg = sub.add_parser("aggregator", help="build hourly/daily rollups (every minute)")
     agg.add_argument("--once", action="store_true", help="roll what is due once and exit")
     agg.set_defaults(fn=cmd_aggregator)
+
+    sd = sub.add_parser("seed", help="generate realistic check history (COPY) for demos and benchmarks")
+    sd.add_argument("--monitors", type=int, required=True)
+    sd.add_argument("--days", type=float, required=True)
+    sd.add_argument("--regions", default="local", help="comma-separated region names (default local)")
+    sd.add_argument("--interval", type=int, default=60, help="check interval in seconds (default 60)")
+    sd.add_argument("--account", default="seed", help="account owning the monitors (created if missing)")
+    sd.add_argument("--quorum", type=int, default=1, help="region quorum of the monitors")
+    sd.add_argument("--seed", type=int, default=1, help="random seed")
+    sd.set_defaults(fn=cmd_seed)
 
     ev = sub.add_parser("evaluator", help="evaluate alert rules (every minute)")
     ev.add_argument("--once", action="store_true", help="evaluate once and exit")
