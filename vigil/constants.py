@@ -53,3 +53,6 @@ class ErrorKind(IntEnum):
     # Appended by the check engine (issue 3); values are stored, so never renumber.
     cert_expiring = 16  # TLS certificate valid for fewer days than the monitor's threshold
     heartbeat_missed = 17  # no ping within interval + grace
+
+# Alerting (evaluator, api/rules): the rule kinds, in the order the evaluator runs them.
+RULE_KINDS = ("down", "heartbeat", "tls_expiry", "latency", "uptime", "slo_burn_rate")
