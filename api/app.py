@@ -15,11 +15,12 @@ from api.auth import ApiKeyAuth
 from api.errors import HANDLERS, internal
 from api.health import health
 from api.monitors.controllers import MonitorController
+from api.stats.controllers import GroupStatsController, MonitorStatsController
 from vigil.constants import API_PREFIX
 from vigil.db import open_pool
 from vigil.settings import Settings, get_settings
 
-ROUTE_HANDLERS = [health, MonitorController]
+ROUTE_HANDLERS = [health, MonitorController, MonitorStatsController, GroupStatsController]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

@@ -1,0 +1,80 @@
+"""Stats routes: uptime, SLA, latency, series, status, regions and downtimes (see README
+"Querying uptime and latency"). Handlers only parse the window and delegate."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, Response, get
+from litestar.params import FromPath, QueryParameter
+
+from api.stats.schemas import DowntimesRead, GroupStatsRead, RegionsRead, SeriesRead, StatsRead, StatusRead
+from api.stats.service import StatsService
+from api.stats.window import BadWindow, Window, parse_window
+
+WindowParam = Annotated[str | None, QueryParameter(description="preset: 1h, 24h (default), 7d, 30d or 90d")]
+FromParam = Annotated[str | None, QueryParameter(name="from", description="ISO 8601 start (inclusive)")]
+ToParam = Annotated[str | None, QueryParameter(name="to", description="ISO 8601 end (exclusive); default now")]
+RegionParam = Annotated[str | None, QueryParameter(description="one region's own view (no quorum)")]
+
+
+def _service(request: Request) -> StatsService:
+    return StatsService(request.app.state.pool, request.user.account_id)
+
+
+def _bad_window(_: Request, exc: BadWindow) -> Response:
+    return Response({"status_code": 400, "detail": str(exc), "extra": [{"key": exc.field, "message": str(exc)}]},
+                    status_code=400)
+
+
+class MonitorStatsController(Controller):
+    path = "/monitors/{monitor_id:int}"
+    tags = ["stats"]
+    exception_handlers = {BadWindow: _bad_window}
+
+    @get("/stats", operation_id="getMonitorStats")
+    async def stats(self, request: Request, monitor_id: FromPath[int], window: WindowParam = None,
+                    start: FromParam = None, end: ToParam = None, region: RegionParam = None) -> StatsRead:
+        w = parse_window(window, start, end)
+        return StatsRead(**await _service(request).stats(monitor_id, w, region))
+
+    @get("/series", operation_id="getMonitorSeries")
+    async def series(self, request: Request, monitor_id: FromPath[int], window: WindowParam = None,
+                     start: FromParam = None, end: ToParam = None, region: RegionParam = None,
+                     resolution: Annotated[str, QueryParameter(description="auto, raw, 1h or 1d")] = "auto",
+                     ) -> SeriesRead:
+        w = parse_window(window, start, end)
+        return SeriesRead(**await _service(request).series(monitor_id, w, region, resolution))
+
+    @get("/status", operation_id="getMonitorStatus")
+    async def status(self, request: Request, monitor_id: FromPath[int], region: RegionParam = None,
+                     limit: Annotated[int, QueryParameter(ge=1, le=1000, description="recent slots")] = 50,
+                     ) -> StatusRead:
+        return StatusRead(**await _service(request).status(monitor_id, region, limit))
+
+    @get("/regions", operation_id="getMonitorRegions")
+    async def regions(self, request: Request, monitor_id: FromPath[int], window: WindowParam = None,
+                      start: FromParam = None, end: ToParam = None) -> RegionsRead:
+        w = parse_window(window, start, end)
+        return RegionsRead(**await _service(request).regions(monitor_id, w))
+
+    @get("/downtimes", operation_id="getMonitorDowntimes")
+    async def downtimes(self, request: Request, monitor_id: FromPath[int], window: WindowParam = None,
+                        start: FromParam = None, end: ToParam = None, region: RegionParam = None,
+                        ) -> DowntimesRead:
+        w = parse_window(window, start, end)
+        return DowntimesRead(**await _service(request).downtimes(monitor_id, w, region))
+
+
+class GroupStatsController(Controller):
+    path = "/stats"
+    tags = ["stats"]
+    exception_handlers = {BadWindow: _bad_window}
+
+    @get(operation_id="getGroupStats")
+    async def group_stats(self, request: Request,
+                          tag: Annotated[str, QueryParameter(min_length=1, max_length=64, description="monitors with this tag")],
+                          window: WindowParam = None, start: FromParam = None, end: ToParam = None,
+                          region: RegionParam = None) -> GroupStatsRead:
+        w: Window = parse_window(window, start, end)
+        return GroupStatsRead(**await _service(request).group_stats(tag, w, region))
