@@ -1,13 +1,21 @@
-"""Aggregator cron job (rollups are built in the analytics work; see aggregator/README)."""
+"""Aggregator cron job: roll what is due into rollup_1h/rollup_1d, then apply retention."""
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
+
+from aggregator.retention import apply_retention
+from aggregator.rollup import roll
 
 log = logging.getLogger(__name__)
 
 
 async def aggregate(ctx: dict[str, Any]) -> int:
-    """Roll finished buckets; returns buckets rolled."""
-    return 0
+    """Roll finished buckets and drop expired chunks; returns hour buckets rolled."""
+    pool = ctx["pool"]
+    rolled = await roll(pool)
+    async with pool.connection() as conn:
+        await apply_retention(conn, ctx["settings"], datetime.now(UTC))
+    return rolled

@@ -16,7 +16,7 @@ def main(args: argparse.Namespace) -> int:
     settings = get_settings()
     if args.once:
         rolled = asyncio.run(run_job_once(settings, aggregate))
-        print(f"rolled {rolled} bucket(s)")
+        print(f"rolled {rolled} hour bucket(s)")
         return 0
     run_worker(lambda: make_cron_worker(settings, QUEUE, [(aggregate, {"second": 5})]))
     return 0

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     chunk_interval: str = "1 day"
     hash_partitions: int = Field(default=2, ge=1, le=64)
 
+    # Analytics (aggregator): how long raw results and rollups are kept; 0 = forever.
+    raw_retention_days: int = Field(default=30, ge=1)
+    hourly_retention_days: int = Field(default=365, ge=1)
+    daily_retention_days: int = Field(default=0, ge=0)
+
     log_level: str = "INFO"
 
 

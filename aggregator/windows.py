@@ -1,0 +1,79 @@
+"""Window statistics for readers (stats API, evaluator, reports): the contract's Python side.
+
+``window_stats`` answers from ``vigil_window_parts`` (rolled-up days and hours plus raw
+rows for the parts not rolled yet) and merges the pieces here with numpy, which is the
+same merge ``vigil_window_stats`` does in SQL (tests check both agree exactly) but avoids
+SQL's slower array handling on the hot path."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import psycopg
+
+from aggregator import histogram
+from vigil.queries import sql
+
+COUNTS = ("slots", "up_slots", "down_slots", "missed_slots", "checks", "latency_sum_us")
+QUANTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999}
+
+
+def _merge(parts: list[dict[str, Any]], key: tuple[str, ...]) -> list[dict[str, Any]]:
+    groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    for p in parts:
+        groups[tuple(p[k] for k in key)].append(p)
+    out = []
+    for k, rows in sorted(groups.items()):
+        dense = np.zeros(len(histogram.VALUES), dtype=np.int64)
+        for r in rows:
+            idx, cnt = histogram.unpack(r["hist"])
+            np.add.at(dense, idx, cnt)
+        mins = [r["latency_min_us"] for r in rows if r["latency_min_us"] is not None]
+        maxs = [r["latency_max_us"] for r in rows if r["latency_max_us"] is not None]
+        merged = dict(zip(key, k, strict=True))
+        merged.update({c: sum(r[c] for r in rows) for c in COUNTS})
+        merged["latency_min_us"] = min(mins) if mins else None
+        merged["latency_max_us"] = max(maxs) if maxs else None
+        merged["hist"] = histogram.from_dense(dense)
+        out.append(merged)
+    return out
+
+
+async def _parts(conn: psycopg.AsyncConnection, monitor_ids: Sequence[int], from_ts: datetime,
+                 to_ts: datetime, per_region: bool) -> list[dict[str, Any]]:
+    cur = conn.cursor(row_factory=psycopg.rows.dict_row)
+    await cur.execute(sql("window_parts"), {"ids": list(monitor_ids), "from_ts": from_ts,
+                                            "to_ts": to_ts, "per_region": per_region})
+    return await cur.fetchall()
+
+
+async def window_stats(conn: psycopg.AsyncConnection, monitor_ids: Sequence[int], from_ts: datetime,
+                       to_ts: datetime) -> list[dict[str, Any]]:
+    """One dict per monitor with results in [from_ts, to_ts), as vigil_window_stats: slots,
+    up_slots, down_slots, missed_slots, checks, latency_min_us, latency_max_us,
+    latency_sum_us, hist (numpy packed entries); plus derived fields (see ``derive``)."""
+    parts = await _parts(conn, monitor_ids, from_ts, to_ts, False)
+    return [derive(m) for m in _merge(parts, ("monitor_id",))]
+
+
+async def window_region_stats(conn: psycopg.AsyncConnection, monitor_ids: Sequence[int],
+                              from_ts: datetime, to_ts: datetime) -> list[dict[str, Any]]:
+    """As window_stats, one dict per (monitor_id, region_id), no quorum."""
+    parts = await _parts(conn, monitor_ids, from_ts, to_ts, True)
+    return [derive(m) for m in _merge(parts, ("monitor_id", "region_id"))]
+
+
+def derive(stats: dict[str, Any]) -> dict[str, Any]:
+    """Add uptime (up / (up + down), None if both 0), latency_mean_us and p50..p999 in µs."""
+    decided = stats["up_slots"] + stats["down_slots"]
+    stats["uptime"] = stats["up_slots"] / decided if decided else None
+    n = histogram.count(stats["hist"])
+    stats["latency_mean_us"] = stats["latency_sum_us"] / n if n else None
+    for name, q in zip(QUANTILES, histogram.quantiles(stats["hist"], list(QUANTILES.values())),
+                       strict=True):
+        stats[f"latency_{name}_us"] = q
+    return stats

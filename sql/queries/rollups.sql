@@ -1,0 +1,67 @@
+-- name: window_parts
+-- The unmerged pieces of a window (see vigil_window_parts in sql/0003_rollups.sql).
+SELECT * FROM vigil_window_parts(%(ids)s::integer[], %(from_ts)s, %(to_ts)s, %(per_region)s);
+
+-- name: rollup_lock
+-- Serialises aggregators: a second one waits, then finds the work done.
+SELECT pg_advisory_xact_lock(%(key)s);
+
+-- name: rollup_watermarks
+SELECT (SELECT rolled_until FROM rollup_state WHERE width = '1 hour') AS hourly,
+       (SELECT rolled_until FROM rollup_state WHERE width = '1 day') AS daily,
+       (SELECT time_bucket('1 day', min(range_start)) FROM timescaledb_information.chunks
+        WHERE hypertable_schema = 'public' AND hypertable_name = 'check_results') AS first_day,
+       time_bucket('1 hour', now() - make_interval(secs => %(roll_delay_s)s)) AS due_until;
+
+-- name: rollup_set_watermark
+INSERT INTO rollup_state (width, rolled_until) VALUES (%(width)s::interval, %(until)s)
+ON CONFLICT (width) DO UPDATE SET rolled_until = EXCLUDED.rolled_until;
+
+-- name: rollup_take_dirty
+-- Taken before the roll reads raw rows: a marker committed after this stays for next time.
+DELETE FROM rollup_dirty WHERE bucket < %(until)s RETURNING bucket;
+
+-- name: rollup_clear_dirty_range
+DELETE FROM rollup_dirty WHERE bucket >= %(from_ts)s AND bucket < %(to_ts)s;
+
+-- name: rollup_clear_hours
+DELETE FROM rollup_1h WHERE bucket >= %(from_ts)s AND bucket < %(to_ts)s;
+
+-- name: rollup_hours
+-- Every hour bucket in [from_ts, to_ts), all monitors and regions, in one statement.
+INSERT INTO rollup_1h (bucket, monitor_id, region_id, slots, up_slots, down_slots, missed_slots,
+                       checks, latency_min_us, latency_max_us, latency_sum_us,
+                       p50_us, p90_us, p95_us, p99_us, hist)
+SELECT s.bucket, s.monitor_id, s.region_id, s.slots, s.up_slots, s.down_slots, s.missed_slots,
+       s.checks, s.latency_min_us, s.latency_max_us, s.latency_sum_us, q[1], q[2], q[3], q[4], s.hist
+FROM vigil_raw_stats(NULL, %(from_ts)s, %(to_ts)s) AS s,
+     LATERAL vigil_hist_quantiles(s.hist, '{0.5,0.9,0.95,0.99}') AS q;
+
+-- name: rollup_clear_days
+DELETE FROM rollup_1d WHERE bucket >= %(from_ts)s AND bucket < %(to_ts)s;
+
+-- name: rollup_days
+-- Daily rollups of the days in [from_ts, to_ts), merged from the hourly ones.
+INSERT INTO rollup_1d (bucket, monitor_id, region_id, slots, up_slots, down_slots, missed_slots,
+                       checks, latency_min_us, latency_max_us, latency_sum_us,
+                       p50_us, p90_us, p95_us, p99_us, hist)
+SELECT d.bucket, d.monitor_id, d.region_id, d.slots, d.up_slots, d.down_slots, d.missed_slots,
+       d.checks, d.latency_min_us, d.latency_max_us, d.latency_sum_us, q[1], q[2], q[3], q[4], d.hist
+FROM (SELECT time_bucket('1 day', h.bucket) AS bucket, h.monitor_id, h.region_id,
+             sum(h.slots) AS slots, sum(h.up_slots) AS up_slots, sum(h.down_slots) AS down_slots,
+             sum(h.missed_slots) AS missed_slots, sum(h.checks) AS checks,
+             min(h.latency_min_us) AS latency_min_us, max(h.latency_max_us) AS latency_max_us,
+             sum(h.latency_sum_us) AS latency_sum_us, vigil_hist_merge(h.hist) AS hist
+      FROM rollup_1h h
+      WHERE h.bucket >= %(from_ts)s AND h.bucket < %(to_ts)s
+      GROUP BY 1, 2, 3) AS d,
+     LATERAL vigil_hist_quantiles(d.hist, '{0.5,0.9,0.95,0.99}') AS q;
+
+-- name: drop_raw_chunks
+SELECT count(*) FROM drop_chunks('check_results', older_than => %(older_than)s::timestamptz);
+
+-- name: drop_hourly_chunks
+SELECT count(*) FROM drop_chunks('rollup_1h', older_than => %(older_than)s::timestamptz);
+
+-- name: delete_old_daily
+DELETE FROM rollup_1d WHERE bucket < %(older_than)s;
