@@ -192,3 +192,22 @@ async def test_bad_windows_are_400_naming_the_parameter(client, auth, seeded, pa
     r = await client.get(f"/api/v1/monitors/{shop}/series", params=params, headers=auth)
     assert r.status_code == 400, r.text
     assert field in r.json()["detail"]
+
+
+async def test_answers_are_the_same_once_hours_are_rolled_up(client, auth, settings, seeded):
+    from psycopg_pool import AsyncConnectionPool
+
+    from aggregator.rollup import roll
+
+    shop = seeded.monitors["shop"]
+    before = {p: (await client.get(f"/api/v1/monitors/{shop['id']}/{p}", params=WINDOW, headers=auth)).json()
+              for p in ("stats", "regions")}
+    hourly = {**WINDOW, "resolution": "1h"}
+    before["series"] = (await client.get(f"/api/v1/monitors/{shop['id']}/series", params=hourly, headers=auth)).json()
+    async with AsyncConnectionPool(settings.database_url, min_size=1, max_size=1, open=False) as pool:
+        assert await roll(pool) > 0
+    after = {p: (await client.get(f"/api/v1/monitors/{shop['id']}/{p}", params=WINDOW, headers=auth)).json()
+             for p in ("stats", "regions")}
+    after["series"] = (await client.get(f"/api/v1/monitors/{shop['id']}/series", params=hourly, headers=auth)).json()
+    assert after == before
+    _assert_latency_close(after["stats"]["latency_ms"], seeded.of("shop"))
