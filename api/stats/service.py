@@ -1,16 +1,19 @@
 """Stats queries, scoped to one account: each method checks the monitor belongs to it (404
-otherwise), runs one or two named statements from sql/queries/stats.sql and shapes rows."""
+otherwise), reads window statistics through the analytics contract (aggregator.windows) or
+a named statement of sql/queries/stats.sql, and shapes the figures (api/stats/figures.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import groupby
 from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from aggregator.windows import window_region_stats, window_stats
 from api.errors import NotFound
-from api.stats.schemas import ms
+from api.stats.figures import combine, figures, ms
 from api.stats.window import BadWindow, Window, resolve_resolution
 from vigil.queries import sql
 
@@ -18,10 +21,6 @@ from vigil.queries import sql
 STATUS_LOOKBACK = timedelta(days=7)
 # A newest slot older than this many intervals means the monitor is not being checked.
 STALE_INTERVALS = 3
-
-
-def _window_params(w: Window) -> dict[str, Any]:
-    return {"from": w.start, "to": w.end}
 
 
 class StatsService:
@@ -44,48 +43,52 @@ class StatsService:
             raise BadWindow("region", f"invalid value for region: no region named {region!r}")
         return row["id"]
 
+    async def _per_monitor(self, conn: AsyncConnection, ids: list[int], w: Window,
+                           region: str | None) -> list[dict[str, Any]]:
+        if region is None:
+            return await window_stats(conn, ids, w.start, w.end)
+        region_id = await self._region_id(conn, region)
+        return [r for r in await window_region_stats(conn, ids, w.start, w.end) if r["region_id"] == region_id]
+
     async def stats(self, monitor_id: int, w: Window, region: str | None) -> dict[str, Any]:
         async with self.pool.connection() as conn:
-            await self._monitor(conn, monitor_id)
-            rows = await self._window_rows(conn, [monitor_id], w, await self._region_id(conn, region))
-        return {**rows[0], "monitor_id": monitor_id, "start": w.start, "end": w.end, "region": region}
+            monitor = await self._monitor(conn, monitor_id)
+            rows = await self._per_monitor(conn, [monitor_id], w, region)
+        slo = {monitor_id: float(monitor["slo_target"])}
+        return {**figures(combine(rows), slo), "monitor_id": monitor_id, "start": w.start, "end": w.end,
+                "region": region}
 
     async def group_stats(self, tag: str, w: Window, region: str | None) -> dict[str, Any]:
         async with self.pool.connection() as conn:
-            cur = await conn.execute(sql("stats_monitor_ids_by_tag"), {"account_id": self.account_id, "tag": tag})
-            ids = [r["id"] for r in await cur.fetchall()]
-            if not ids:
+            cur = await conn.execute(sql("stats_monitors_by_tag"), {"account_id": self.account_id, "tag": tag})
+            slo = {r["id"]: r["slo_target"] for r in await cur.fetchall()}
+            if not slo:
                 raise NotFound(f"no monitor tagged {tag!r}")
-            rows = await self._window_rows(conn, ids, w, await self._region_id(conn, region))
-        return {**rows[0], "tag": tag, "monitor_ids": ids, "monitors": rows[1:],
-                "start": w.start, "end": w.end, "region": region}
-
-    async def _window_rows(self, conn: AsyncConnection, ids: list[int], w: Window,
-                           region_id: int | None) -> list[dict[str, Any]]:
-        """The total row first (monitor_id None), then one per monitor with results."""
-        cur = await conn.execute(sql("stats_window"), {"ids": ids, "region_id": region_id, **_window_params(w)})
-        rows = [_stats_row(r) for r in await cur.fetchall()]
-        if not rows or rows[0]["monitor_id"] is not None:
-            rows.insert(0, {"monitor_id": None})
-        return rows
+            rows = await self._per_monitor(conn, list(slo), w, region)
+        monitors = [{**figures(r, {r["monitor_id"]: slo[r["monitor_id"]]}), "monitor_id": r["monitor_id"]}
+                    for r in rows]
+        return {**figures(combine(rows), slo, rows), "tag": tag, "monitor_ids": list(slo),
+                "monitors": monitors, "start": w.start, "end": w.end, "region": region}
 
     async def regions(self, monitor_id: int, w: Window) -> dict[str, Any]:
         async with self.pool.connection() as conn:
             await self._monitor(conn, monitor_id)
-            cur = await conn.execute(sql("stats_regions"), {"monitor_id": monitor_id, **_window_params(w)})
-            rows = [_stats_row(r) for r in await cur.fetchall()]
-        return {"monitor_id": monitor_id, "start": w.start, "end": w.end, "regions": rows}
+            rows = await window_region_stats(conn, [monitor_id], w.start, w.end)
+            names = {r["id"]: r["name"] for r in await (await conn.execute(sql("stats_region_names"))).fetchall()}
+        regions = [{**figures(r), "region": names.get(r["region_id"], str(r["region_id"]))} for r in rows]
+        return {"monitor_id": monitor_id, "start": w.start, "end": w.end,
+                "regions": sorted(regions, key=lambda r: r["region"])}
 
     async def series(self, monitor_id: int, w: Window, region: str | None, resolution: str) -> dict[str, Any]:
         async with self.pool.connection() as conn:
             monitor = await self._monitor(conn, monitor_id)
             name, step = resolve_resolution(resolution, w, monitor["interval_s"])
             params = {"monitor_id": monitor_id, "region_id": await self._region_id(conn, region),
-                      "step": step, **_window_params(w)}
-            query = "stats_series_raw" if name == "raw" else "stats_series_rollup"
-            rows = await (await conn.execute(sql(query), params)).fetchall()
-        points = [{**r, "latency_mean_ms": ms(r["latency_mean_us"]), "latency_p50_ms": ms(r["p50_us"]),
-                   "latency_p95_ms": ms(r["p95_us"]), "latency_p99_ms": ms(r["p99_us"])} for r in rows]
+                      "step": step, "from": w.start, "to": w.end}
+            rows = await (await conn.execute(sql("stats_series_raw" if name == "raw" else "stats_series_parts"),
+                                             params)).fetchall()
+        points = [_raw_point(r) for r in rows] if name == "raw" else [
+            _point(t, [p for p in parts if p["slots"] is not None]) for t, parts in groupby(rows, key=lambda r: r["time"])]
         return {"monitor_id": monitor_id, "start": w.start, "end": w.end, "region": region,
                 "resolution": name, "step_s": int(step.total_seconds()), "points": points}
 
@@ -104,30 +107,33 @@ class StatsService:
             if not recent or recent[0]["time"] < now - interval * STALE_INTERVALS:
                 return out
             newest = recent[0]
-            row = await (await conn.execute(sql("stats_status_since"), {
-                **params, "from": now - STATUS_LOOKBACK, "status": newest["status"]})).fetchone()
-        since = row["run_start"] or row["first_slot"]
-        return {**out, "status": newest["status"], "last_slot": newest["time"], "since": since,
-                "since_is_lower_bound": row["run_start"] is None}
+            lookback = {**params, "from": now - STATUS_LOOKBACK, "status": newest["status"]}
+            hour = (await (await conn.execute(sql("stats_status_lookback"), lookback)).fetchone())["bucket"]
+            row = await (await conn.execute(sql("stats_status_since"),
+                                            {**lookback, "from": hour or lookback["from"]})).fetchone()
+        return {**out, "status": newest["status"], "last_slot": newest["time"],
+                "since": row["run_start"] or row["first_slot"], "since_is_lower_bound": row["run_start"] is None}
 
     async def downtimes(self, monitor_id: int, w: Window, region: str | None) -> dict[str, Any]:
         async with self.pool.connection() as conn:
             monitor = await self._monitor(conn, monitor_id)
             cur = await conn.execute(sql("stats_downtimes"), {
                 "monitor_id": monitor_id, "region_id": await self._region_id(conn, region),
-                "interval_s": monitor["interval_s"], **_window_params(w)})
+                "interval_s": monitor["interval_s"], "from": w.start, "to": w.end})
             periods = [{**p, "duration_s": (p["ended_at"] - p["started_at"]).total_seconds()}
                        for p in await cur.fetchall()]
         return {"monitor_id": monitor_id, "start": w.start, "end": w.end, "region": region,
                 "downtime_s": sum(p["duration_s"] for p in periods), "periods": periods}
 
 
-def _stats_row(r: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in r.items() if not k.endswith("_us")}
-    out["latency_ms"] = {"p50": ms(r["p50_us"]), "p90": ms(r["p90_us"]), "p95": ms(r["p95_us"]),
-                         "p99": ms(r["p99_us"]), "p99_9": ms(r["p99_9_us"]), "min": ms(r["latency_min_us"]),
-                         "max": ms(r["latency_max_us"]), "mean": ms(r["latency_mean_us"])}
-    for key in ("uptime_pct", "slo_target", "error_budget_remaining_pct"):
-        if out.get(key) is not None:
-            out[key] = float(out[key])
-    return out
+def _point(time: datetime, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    f = figures(combine(parts))
+    lat = f.pop("latency_ms")
+    return {**f, "time": time, "latency_mean_ms": lat["mean"], "latency_p50_ms": lat["p50"],
+            "latency_p95_ms": lat["p95"], "latency_p99_ms": lat["p99"]}
+
+
+def _raw_point(r: dict[str, Any]) -> dict[str, Any]:
+    return {**r, "uptime_pct": None if r["uptime_pct"] is None else float(r["uptime_pct"]),
+            "latency_mean_ms": ms(r["latency_mean_us"]), "latency_p50_ms": ms(r["p50_us"]),
+            "latency_p95_ms": ms(r["p95_us"]), "latency_p99_ms": ms(r["p99_us"])}

@@ -1,86 +1,55 @@
--- Stats API (api/stats/): uptime, SLA and latency over a window, built on the analytics
--- contract (vigil_window_stats, vigil_window_region_stats, vigil_hist_*) and on
--- vigil_monitor_slots (sql/0008_stats.sql). %(region_id)s NULL = all regions with the quorum
--- rule; a region id = that region alone.
+-- Stats API (api/stats/). Window figures come from the analytics contract's Python side
+-- (aggregator.windows); these are the series, slot-level and lookup queries. Slots are read
+-- through vigil_monitor_slots (sql/0008_stats.sql). %(region_id)s NULL = all regions under
+-- the quorum rule; a region id = that region alone.
 
--- name: stats_monitor_ids_by_tag
-SELECT id FROM monitors WHERE account_id = %(account_id)s AND %(tag)s = ANY (tags) ORDER BY id;
+-- name: stats_monitors_by_tag
+SELECT id, slo_target::float8 AS slo_target FROM monitors
+WHERE account_id = %(account_id)s AND %(tag)s = ANY (tags) ORDER BY id;
 
 -- name: stats_region_id
 SELECT id FROM regions WHERE name = %(name)s;
 
--- name: stats_window
--- One row per monitor plus one total row (monitor_id NULL): GROUPING SETS answers a single
--- monitor and a tag group in the same statement. The error budget is slot-weighted: each
--- monitor may spend (100 - slo_target) percent of its decided (up + down) slots.
-WITH w AS (
-    SELECT s.monitor_id, s.slots, s.up_slots, s.down_slots, s.missed_slots, s.checks,
-           s.latency_min_us, s.latency_max_us, s.latency_sum_us, s.hist
-    FROM vigil_window_stats(%(ids)s::integer[], %(from)s, %(to)s) s
-    WHERE %(region_id)s::smallint IS NULL
+-- name: stats_region_names
+SELECT id, name FROM regions;
+
+-- name: stats_series_parts
+-- Hourly pieces of a window for a series, each labelled with its series bucket (1 h or 1 d);
+-- generate_series lists every bucket, so buckets without results come back as one row of
+-- NULLs. The pieces are those of vigil_window_parts (sql/0003_rollups.sql), kept per hour:
+-- rolled-up clean hours from rollup_1h, raw statistics (vigil_raw_stats) for the head and
+-- tail of the window, hours not rolled yet and hours that got late rows. region_id 0 =
+-- the monitor under its quorum.
+WITH wm AS (
+    SELECT coalesce((SELECT rolled_until FROM rollup_state WHERE width = '1 hour'), '-infinity') AS h
+), edge AS (
+    SELECT l.lo, greatest(l.lo, least(time_bucket(interval '1 hour', %(to)s::timestamptz), wm.h)) AS hi
+    FROM wm, LATERAL (SELECT least(time_bucket(interval '1 hour', %(from)s::timestamptz + interval '1 hour'
+                                               - interval '1 microsecond'), %(to)s::timestamptz) AS lo) AS l
+), dirty AS (
+    SELECT d.bucket FROM rollup_dirty d, edge WHERE d.bucket >= edge.lo AND d.bucket < edge.hi
+), raw_ranges AS (
+    SELECT %(from)s::timestamptz AS s, edge.lo AS e FROM edge WHERE %(from)s::timestamptz < edge.lo
+    UNION ALL SELECT edge.hi, %(to)s::timestamptz FROM edge WHERE edge.hi < %(to)s::timestamptz
+    UNION ALL SELECT dirty.bucket, dirty.bucket + interval '1 hour' FROM dirty
+), parts AS (
+    SELECT r.bucket, r.slots::bigint, r.up_slots::bigint, r.down_slots::bigint, r.missed_slots::bigint,
+           r.checks::bigint, r.latency_min_us, r.latency_max_us, r.latency_sum_us, r.hist
+    FROM rollup_1h r, edge
+    WHERE r.monitor_id = %(monitor_id)s AND r.region_id = coalesce(%(region_id)s::smallint, 0)
+      AND r.bucket >= edge.lo AND r.bucket < edge.hi AND r.bucket NOT IN (SELECT bucket FROM dirty)
     UNION ALL
-    SELECT s.monitor_id, s.slots, s.up_slots, s.down_slots, s.missed_slots, s.checks,
-           s.latency_min_us, s.latency_max_us, s.latency_sum_us, s.hist
-    FROM vigil_window_region_stats(%(ids)s::integer[], %(from)s, %(to)s) s
-    WHERE s.region_id = %(region_id)s::smallint
-), g AS (
-    SELECT w.monitor_id, sum(w.slots)::bigint AS slots, sum(w.up_slots)::bigint AS up_slots,
-           sum(w.down_slots)::bigint AS down_slots, sum(w.missed_slots)::bigint AS missed_slots,
-           sum(w.checks)::bigint AS checks, min(w.latency_min_us) AS latency_min_us,
-           max(w.latency_max_us) AS latency_max_us, sum(w.latency_sum_us)::float8 AS latency_sum_us,
-           sum((w.up_slots + w.down_slots) * (100 - m.slo_target) / 100)::float8 AS budget_slots,
-           vigil_hist_merge(w.hist) AS hist
-    FROM w JOIN monitors m ON m.id = w.monitor_id
-    GROUP BY GROUPING SETS ((w.monitor_id), ())
+    SELECT x.bucket, x.slots, x.up_slots, x.down_slots, x.missed_slots, x.checks, x.latency_min_us,
+           x.latency_max_us, x.latency_sum_us, x.hist
+    FROM raw_ranges, LATERAL vigil_raw_stats(ARRAY[%(monitor_id)s]::integer[], raw_ranges.s, raw_ranges.e) AS x
+    WHERE x.region_id = coalesce(%(region_id)s::smallint, 0)
 )
-SELECT monitor_id, slots, up_slots, down_slots, missed_slots, checks,
-       100.0 * up_slots / nullif(up_slots + down_slots, 0) AS uptime_pct,
-       100 - 100 * budget_slots / nullif(up_slots + down_slots, 0) AS slo_target,
-       100 * (1 - down_slots / nullif(budget_slots, 0)) AS error_budget_remaining_pct,
-       latency_min_us, latency_max_us,
-       latency_sum_us / nullif(vigil_hist_count(hist), 0) AS latency_mean_us,
-       vigil_hist_quantile(hist, 0.5) AS p50_us, vigil_hist_quantile(hist, 0.9) AS p90_us,
-       vigil_hist_quantile(hist, 0.95) AS p95_us, vigil_hist_quantile(hist, 0.99) AS p99_us,
-       vigil_hist_quantile(hist, 0.999) AS p99_9_us
-FROM g
-ORDER BY monitor_id NULLS FIRST;
-
--- name: stats_regions
-SELECT rg.name AS region, s.slots, s.up_slots, s.down_slots, s.missed_slots, s.checks,
-       100.0 * s.up_slots / nullif(s.up_slots + s.down_slots, 0) AS uptime_pct,
-       s.latency_min_us, s.latency_max_us,
-       s.latency_sum_us::float8 / nullif(vigil_hist_count(s.hist), 0) AS latency_mean_us,
-       vigil_hist_quantile(s.hist, 0.5) AS p50_us, vigil_hist_quantile(s.hist, 0.9) AS p90_us,
-       vigil_hist_quantile(s.hist, 0.95) AS p95_us, vigil_hist_quantile(s.hist, 0.99) AS p99_us,
-       vigil_hist_quantile(s.hist, 0.999) AS p99_9_us
-FROM vigil_window_region_stats(ARRAY[%(monitor_id)s]::integer[], %(from)s, %(to)s) s
-JOIN regions rg ON rg.id = s.region_id
-ORDER BY rg.name;
-
--- name: stats_series_rollup
--- Hourly or daily points; each bucket (clipped to the window) is answered by the contract's
--- window functions, which read finished rollups and raw rows of the still-open part.
--- generate_series fills buckets without results (slots = 0, latency NULL).
-SELECT b.bucket AS time, coalesce(s.slots, 0) AS slots, coalesce(s.up_slots, 0) AS up_slots,
-       coalesce(s.down_slots, 0) AS down_slots, coalesce(s.missed_slots, 0) AS missed_slots,
-       100.0 * s.up_slots / nullif(s.up_slots + s.down_slots, 0) AS uptime_pct,
-       s.latency_sum_us::float8 / nullif(vigil_hist_count(s.hist), 0) AS latency_mean_us,
-       vigil_hist_quantile(s.hist, 0.5) AS p50_us, vigil_hist_quantile(s.hist, 0.95) AS p95_us,
-       vigil_hist_quantile(s.hist, 0.99) AS p99_us
+SELECT g.bucket AS time, p.slots, p.up_slots, p.down_slots, p.missed_slots, p.checks,
+       p.latency_min_us, p.latency_max_us, p.latency_sum_us, p.hist
 FROM generate_series(time_bucket(%(step)s::interval, %(from)s::timestamptz),
-                     %(to)s::timestamptz - interval '1 microsecond', %(step)s::interval) b(bucket)
-LEFT JOIN LATERAL (
-    SELECT w.slots, w.up_slots, w.down_slots, w.missed_slots, w.latency_sum_us, w.hist
-    FROM vigil_window_stats(ARRAY[%(monitor_id)s]::integer[], greatest(b.bucket, %(from)s),
-                            least(b.bucket + %(step)s::interval, %(to)s)) w
-    WHERE %(region_id)s::smallint IS NULL
-    UNION ALL
-    SELECT w.slots, w.up_slots, w.down_slots, w.missed_slots, w.latency_sum_us, w.hist
-    FROM vigil_window_region_stats(ARRAY[%(monitor_id)s]::integer[], greatest(b.bucket, %(from)s),
-                                   least(b.bucket + %(step)s::interval, %(to)s)) w
-    WHERE w.region_id = %(region_id)s::smallint
-) s ON true
-ORDER BY b.bucket;
+                     %(to)s::timestamptz - interval '1 microsecond', %(step)s::interval) AS g(bucket)
+LEFT JOIN parts p ON time_bucket(%(step)s::interval, p.bucket) = g.bucket
+ORDER BY g.bucket;
 
 -- name: stats_series_raw
 -- One point per slot-wide bucket; latency percentiles over the up results of the bucket.
@@ -115,6 +84,16 @@ SELECT s.slot AS time, s.status, s.latency_us
 FROM vigil_monitor_slots(%(monitor_id)s, %(from)s, %(to)s, %(region_id)s::smallint) s
 ORDER BY s.slot DESC
 LIMIT %(limit)s;
+
+-- name: stats_status_lookback
+-- Where to start tracing the current run: the newest rolled-up hour that holds a slot of
+-- another status (the run began after it), so a monitor up for a week costs one hour of raw.
+SELECT max(bucket) AS bucket FROM rollup_1h
+WHERE monitor_id = %(monitor_id)s AND region_id = coalesce(%(region_id)s::smallint, 0)
+  AND bucket >= %(from)s
+  AND CASE %(status)s WHEN 'up' THEN down_slots + missed_slots > 0
+                      WHEN 'down' THEN up_slots + missed_slots > 0
+                      ELSE up_slots + down_slots > 0 END;
 
 -- name: stats_status_since
 -- Start of the current run: the first slot after the last slot whose status differs from

@@ -1,0 +1,154 @@
+"""Stats API under load: locust (benchmarks/locustfile.py) against the real API served by
+uvicorn on a seeded, rolled-up database, and in the same run against a trivial Litestar
+endpoint served the same way (benchmarks/baseline_app.py).
+
+    python -m benchmarks.api            # 50 monitors x 7 days, 20 s per phase
+    python -m benchmarks.api --quick    # 20 monitors x 2 days, 6 s per phase
+
+Two phases per target: capacity (users send back to back; gives rps) and a fixed 500
+req/s (constant throughput; gives p99_ms). ratio_vs_baseline = stats rps / baseline rps.
+Load generator, server and PostgreSQL share this machine's cores, so compare the ratio,
+not absolute figures across machines."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from aggregator.history import SHAPES, concat, copy_columns, monitor_history
+from aggregator.rollup import roll
+from benchmarks.harness import emit, throwaway_postgres, throwaway_redis
+from vigil.accounts import create_account_with_key
+from vigil.devcluster import free_port, wait_for_port
+from vigil.migrate import migrate
+from vigil.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCUSTFILE = ROOT / "benchmarks" / "locustfile.py"
+TARGET_RPS = 500
+RATE_USERS = 50            # x 10 req/s each = TARGET_RPS
+CAPACITY_USERS = 32
+GROUP_TAG, GROUP_SIZE = "web", 10
+
+
+def seed(dsn: str, monitors: int, days: int) -> tuple[str, list[int]]:
+    """Monitors in two regions (quorum 1 or 2) with `days` of one-minute history; returns
+    (a member API key, monitor ids)."""
+    rng = np.random.default_rng(11)
+    end = int(time.time()) // 60 * 60
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        account_id, key = create_account_with_key(conn, "bench", "member")
+        conn.execute("INSERT INTO regions (name) VALUES ('eu'), ('us') ON CONFLICT DO NOTHING")
+        region_ids = [r[0] for r in conn.execute("SELECT id FROM regions WHERE name IN ('eu', 'us') ORDER BY id")]
+        ids = [conn.execute(
+            "INSERT INTO monitors (account_id, name, kind, target, interval_s, timeout_ms, regions,"
+            " region_quorum, tags, slo_target) VALUES (%s, %s, 'http', 'https://example.com/', 60, 10000,"
+            " '{eu,us}', %s, %s, 99.9) RETURNING id",
+            (account_id, f"bench-{i}", 1 + i % 2, [GROUP_TAG] if i < GROUP_SIZE else ["api"])).fetchone()[0]
+            for i in range(monitors)]
+        parts = [monitor_history(rng, mid, region_ids, end - days * 86_400, end, 60, SHAPES[i % len(SHAPES)])
+                 for i, mid in enumerate(ids)]
+        copy_columns(conn, concat(parts))
+        conn.execute("ANALYZE")
+    return key, ids
+
+
+async def _roll(dsn: str) -> int:
+    async with AsyncConnectionPool(dsn, min_size=1, max_size=1, open=False) as pool:
+        return await roll(pool)
+
+
+@contextmanager
+def served(app: str, env: dict[str, str], factory: bool = False):
+    """The app under uvicorn, one process, uvloop, no access log (as `vigil api` serves it)."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
+           "--loop", "uvloop", "--log-level", "warning", "--no-access-log"] + (["--factory"] if factory else [])
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
+    try:
+        wait_for_port(port, 30)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+def run_locust(host: str, user: str, users: int, seconds: int, rate: float, env: dict[str, str]) -> dict:
+    with tempfile.TemporaryDirectory(prefix="vigil-locust-") as tmp:
+        prefix = os.path.join(tmp, "run")
+        cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "-u", str(users),
+               "-r", str(users), "-t", f"{seconds}s", "--csv", prefix, "--host", host, "--only-summary",
+               "--loglevel", "WARNING", user]
+        subprocess.run(cmd, env={**env, "VIGIL_BENCH_USER_RATE": str(rate)}, cwd=ROOT,
+                       capture_output=True, text=True, check=False, timeout=seconds + 60)
+        with open(prefix + "_stats.csv") as f:
+            rows = {r["Name"]: r for r in csv.DictReader(f)}
+    total = rows.pop("Aggregated")
+    return {"rps": float(total["Requests/s"]), "p50_ms": float(total["50%"]), "p99_ms": float(total["99%"]),
+            "requests": int(total["Request Count"]), "failures": int(total["Failure Count"]),
+            "endpoints": {name: float(r["99%"]) for name, r in rows.items()}}
+
+
+def warm_up(host: str, key: str, ids: list[int]) -> None:
+    headers = {"Authorization": f"Bearer {key}"}
+    for mid in ids[:5]:
+        for path in ("stats?window=24h", "series?window=24h", "status", "regions?window=24h", "downtimes?window=24h"):
+            req = urllib.request.Request(f"{host}/api/v1/monitors/{mid}/{path}", headers=headers)
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                assert resp.status == 200, path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller history, 6 s phases (under a minute)")
+    args = parser.parse_args()
+    monitors, days, seconds = (20, 2, 6) if args.quick else (50, 7, 20)
+
+    with throwaway_postgres(durable=False) as pg, throwaway_redis() as redis:
+        settings = Settings(database_url=pg.dsn, redis_url=redis.url)
+        migrate(settings)
+        started = time.perf_counter()
+        key, ids = seed(pg.dsn, monitors, days)
+        hours = asyncio.run(_roll(pg.dsn))
+        print(f"seeded {monitors} monitors x {days} days x 2 regions and rolled {hours} hours "
+              f"in {time.perf_counter() - started:.1f} s")
+        env = {**os.environ, "VIGIL_DATABASE_URL": pg.dsn, "VIGIL_REDIS_URL": redis.url,
+               "VIGIL_BENCH_KEY": key, "VIGIL_BENCH_MONITORS": ",".join(map(str, ids)),
+               "VIGIL_BENCH_TAG": GROUP_TAG, "PYTHONPATH": str(ROOT)}
+        with served("api.app:create_app", env, factory=True) as host:
+            warm_up(host, key, ids)
+            stats_cap = run_locust(host, "StatsUser", CAPACITY_USERS, seconds, 0, env)
+            stats_rate = run_locust(host, "StatsUser", RATE_USERS, seconds, TARGET_RPS / RATE_USERS, env)
+        with served("benchmarks.baseline_app:app", env) as host:
+            base_cap = run_locust(host, "BaselineUser", CAPACITY_USERS, seconds, 0, env)
+            base_rate = run_locust(host, "BaselineUser", RATE_USERS, seconds, TARGET_RPS / RATE_USERS, env)
+
+    print(f"{'phase':<28}{'rps':>9}{'p50 ms':>9}{'p99 ms':>9}{'failures':>10}")
+    for name, r in (("stats, capacity", stats_cap), (f"stats, {TARGET_RPS} req/s", stats_rate),
+                    ("baseline, capacity", base_cap), (f"baseline, {TARGET_RPS} req/s", base_rate)):
+        print(f"{name:<28}{r['rps']:>9.0f}{r['p50_ms']:>9.0f}{r['p99_ms']:>9.0f}{r['failures']:>10}")
+    print(f"p99 ms per endpoint at {TARGET_RPS} req/s: {stats_rate['endpoints']}")
+    emit({"rps": round(stats_cap["rps"], 1), "p99_ms": stats_rate["p99_ms"],
+          "baseline_rps": round(base_cap["rps"], 1),
+          "ratio_vs_baseline": round(stats_cap["rps"] / base_cap["rps"], 3) if base_cap["rps"] else None,
+          "rps_at_target": round(stats_rate["rps"], 1), "target_rps": TARGET_RPS,
+          "p99_ms_at_capacity": stats_cap["p99_ms"], "baseline_p99_ms": base_rate["p99_ms"],
+          "failures": stats_cap["failures"] + stats_rate["failures"],
+          "monitors": monitors, "days": days, "phase_s": seconds})
+
+
+if __name__ == "__main__":
+    main()
