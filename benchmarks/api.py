@@ -3,10 +3,12 @@ uvicorn on a seeded, rolled-up database, and in the same run against a trivial L
 endpoint served the same way (benchmarks/baseline_app.py).
 
     python -m benchmarks.api            # 50 monitors x 7 days, 20 s per phase
-    python -m benchmarks.api --quick    # 20 monitors x 2 days, 6 s per phase
+    python -m benchmarks.api --quick    # 20 monitors x 2 days, 5 s per phase
 
 Two phases per target: capacity (users send back to back; gives rps) and a fixed 500
 req/s (constant throughput; gives p99_ms). ratio_vs_baseline = stats rps / baseline rps.
+The stats API runs with its default answer cache (VIGIL_STATS_CACHE_SECONDS), and once more
+without it (uncached_rps) to show the cost of the queries themselves.
 Load generator, server and PostgreSQL share this machine's cores, so compare the ratio,
 not absolute figures across machines."""
 
@@ -113,9 +115,9 @@ def warm_up(host: str, key: str, ids: list[int]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smaller history, 6 s phases (under a minute)")
+    parser.add_argument("--quick", action="store_true", help="smaller history, 5 s phases (under a minute)")
     args = parser.parse_args()
-    monitors, days, seconds = (20, 2, 6) if args.quick else (50, 7, 20)
+    monitors, days, seconds = (20, 2, 5) if args.quick else (50, 7, 20)
 
     with throwaway_postgres(durable=False) as pg, throwaway_redis() as redis:
         settings = Settings(database_url=pg.dsn, redis_url=redis.url)
@@ -132,12 +134,16 @@ def main() -> None:
             warm_up(host, key, ids)
             stats_cap = run_locust(host, "StatsUser", CAPACITY_USERS, seconds, 0, env)
             stats_rate = run_locust(host, "StatsUser", RATE_USERS, seconds, TARGET_RPS / RATE_USERS, env)
+        with served("api.app:create_app", {**env, "VIGIL_STATS_CACHE_SECONDS": "0"}, factory=True) as host:
+            warm_up(host, key, ids)
+            uncached_cap = run_locust(host, "StatsUser", CAPACITY_USERS, seconds, 0, env)
         with served("benchmarks.baseline_app:app", env) as host:
             base_cap = run_locust(host, "BaselineUser", CAPACITY_USERS, seconds, 0, env)
             base_rate = run_locust(host, "BaselineUser", RATE_USERS, seconds, TARGET_RPS / RATE_USERS, env)
 
     print(f"{'phase':<28}{'rps':>9}{'p50 ms':>9}{'p99 ms':>9}{'failures':>10}")
     for name, r in (("stats, capacity", stats_cap), (f"stats, {TARGET_RPS} req/s", stats_rate),
+                    ("stats uncached, capacity", uncached_cap),
                     ("baseline, capacity", base_cap), (f"baseline, {TARGET_RPS} req/s", base_rate)):
         print(f"{name:<28}{r['rps']:>9.0f}{r['p50_ms']:>9.0f}{r['p99_ms']:>9.0f}{r['failures']:>10}")
     print(f"p99 ms per endpoint at {TARGET_RPS} req/s: {stats_rate['endpoints']}")
@@ -146,7 +152,9 @@ def main() -> None:
           "ratio_vs_baseline": round(stats_cap["rps"] / base_cap["rps"], 3) if base_cap["rps"] else None,
           "rps_at_target": round(stats_rate["rps"], 1), "target_rps": TARGET_RPS,
           "p99_ms_at_capacity": stats_cap["p99_ms"], "baseline_p99_ms": base_rate["p99_ms"],
-          "failures": stats_cap["failures"] + stats_rate["failures"],
+          "uncached_rps": round(uncached_cap["rps"], 1), "uncached_p99_ms_at_capacity": uncached_cap["p99_ms"],
+          "cache_s": Settings().stats_cache_seconds,
+          "failures": stats_cap["failures"] + stats_rate["failures"] + uncached_cap["failures"],
           "monitors": monitors, "days": days, "phase_s": seconds})
 
 

@@ -14,6 +14,17 @@ QUANTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p99_9": 0.999}
 
 
 @pytest.fixture
+async def uncached(settings):
+    """A client of an API whose stats answers are never cached."""
+    from litestar.testing import AsyncTestClient
+
+    from api.app import create_app
+
+    async with AsyncTestClient(app=create_app(settings.model_copy(update={"stats_cache_seconds": 0}))) as c:
+        yield c
+
+
+@pytest.fixture
 def seeded(db, account):
     other, _ = create_account_with_key(db, "other", "admin")
     return seed(db, account[0], other)
@@ -194,7 +205,8 @@ async def test_bad_windows_are_400_naming_the_parameter(client, auth, seeded, pa
     assert field in r.json()["detail"]
 
 
-async def test_answers_are_the_same_once_hours_are_rolled_up(client, auth, settings, seeded):
+async def test_answers_are_the_same_once_hours_are_rolled_up(uncached, auth, settings, seeded):
+    client = uncached
     from psycopg_pool import AsyncConnectionPool
 
     from aggregator.rollup import roll
@@ -211,3 +223,20 @@ async def test_answers_are_the_same_once_hours_are_rolled_up(client, auth, setti
     after["series"] = (await client.get(f"/api/v1/monitors/{shop['id']}/series", params=hourly, headers=auth)).json()
     assert after == before
     _assert_latency_close(after["stats"]["latency_ms"], seeded.of("shop"))
+
+
+async def test_repeated_questions_share_an_answer_for_a_few_seconds_within_an_account(
+        client, uncached, auth, db, seeded):
+    shop = seeded.monitors["shop"]["id"]
+    url = f"/api/v1/monitors/{shop}/stats"
+    first = (await client.get(url, params=WINDOW, headers=auth)).json()
+    eu, us = (db.execute("SELECT id FROM regions WHERE name = %s", (n,)).fetchone()[0] for n in ("eu", "us"))
+    for region in (eu, us):  # a quorum-down slot where nothing was stored yet
+        db.execute("INSERT INTO check_results (time, monitor_id, region_id, up, error_kind)"
+                   " VALUES (%s, %s, %s, false, 8)", (BASE + 125 * STEP, shop, region))
+    assert (await client.get(url, params=WINDOW, headers=auth)).json() == first  # cached
+    fresh = (await uncached.get(url, params=WINDOW, headers=auth)).json()
+    assert fresh["down_slots"] == first["down_slots"] + 1
+    _, other_key = create_account_with_key(db, "third", "admin")
+    r = await client.get(url, params=WINDOW, headers={"Authorization": f"Bearer {other_key}"})
+    assert r.status_code == 404  # another account's identical question is never served the answer

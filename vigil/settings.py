@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     hourly_retention_days: int = Field(default=365, ge=1)
     daily_retention_days: int = Field(default=0, ge=0)
 
+    # Stats API: identical questions within this many seconds share one answer (0 = off).
+    stats_cache_seconds: float = Field(default=5.0, ge=0)
+
     log_level: str = "INFO"
 
 

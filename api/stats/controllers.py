@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, QueryParameter
 
+from api.stats.cache import AnswerCache
 from api.stats.schemas import DowntimesRead, GroupStatsRead, RegionsRead, SeriesRead, StatsRead, StatusRead
 from api.stats.service import StatsService
-from api.stats.window import BadWindow, Window, parse_window
+from api.stats.window import BadWindow, parse_window
 
 WindowParam = Annotated[str | None, QueryParameter(description="preset: 1h, 24h (default), 7d, 30d or 90d")]
 FromParam = Annotated[str | None, QueryParameter(name="from", description="ISO 8601 start (inclusive)")]
@@ -18,8 +20,14 @@ ToParam = Annotated[str | None, QueryParameter(name="to", description="ISO 8601 
 RegionParam = Annotated[str | None, QueryParameter(description="one region's own view (no quorum)")]
 
 
-def _service(request: Request) -> StatsService:
-    return StatsService(request.app.state.pool, request.user.account_id)
+async def _answer(request: Request, key: tuple, compute: Callable[[StatsService], Awaitable[dict]]) -> dict:
+    """compute's answer, shared with identical questions of the same account for a few seconds."""
+    state = request.app.state
+    cache = getattr(state, "stats_cache", None)
+    if cache is None:
+        cache = state.stats_cache = AnswerCache(state.settings.stats_cache_seconds)
+    service = StatsService(state.pool, request.user.account_id)
+    return await cache.get((request.user.account_id, *key), lambda: compute(service))
 
 
 def _bad_window(_: Request, exc: BadWindow) -> Response:
@@ -36,7 +44,8 @@ class MonitorStatsController(Controller):
     async def stats(self, request: Request, monitor_id: FromPath[int], window: WindowParam = None,
                     start: FromParam = None, end: ToParam = None, region: RegionParam = None) -> StatsRead:
         w = parse_window(window, start, end)
-        return StatsRead(**await _service(request).stats(monitor_id, w, region))
+        return StatsRead(**await _answer(request, ("stats", monitor_id, window, start, end, region),
+                                         lambda s: s.stats(monitor_id, w, region)))
 
     @get("/series", operation_id="getMonitorSeries")
     async def series(self, request: Request, monitor_id: FromPath[int], window: WindowParam = None,
@@ -44,26 +53,30 @@ class MonitorStatsController(Controller):
                      resolution: Annotated[str, QueryParameter(description="auto, raw, 1h or 1d")] = "auto",
                      ) -> SeriesRead:
         w = parse_window(window, start, end)
-        return SeriesRead(**await _service(request).series(monitor_id, w, region, resolution))
+        return SeriesRead(**await _answer(request, ("series", monitor_id, window, start, end, region, resolution),
+                                          lambda s: s.series(monitor_id, w, region, resolution)))
 
     @get("/status", operation_id="getMonitorStatus")
     async def status(self, request: Request, monitor_id: FromPath[int], region: RegionParam = None,
                      limit: Annotated[int, QueryParameter(ge=1, le=1000, description="recent slots")] = 50,
                      ) -> StatusRead:
-        return StatusRead(**await _service(request).status(monitor_id, region, limit))
+        return StatusRead(**await _answer(request, ("status", monitor_id, region, limit),
+                                          lambda s: s.status(monitor_id, region, limit)))
 
     @get("/regions", operation_id="getMonitorRegions")
     async def regions(self, request: Request, monitor_id: FromPath[int], window: WindowParam = None,
                       start: FromParam = None, end: ToParam = None) -> RegionsRead:
         w = parse_window(window, start, end)
-        return RegionsRead(**await _service(request).regions(monitor_id, w))
+        return RegionsRead(**await _answer(request, ("regions", monitor_id, window, start, end),
+                                           lambda s: s.regions(monitor_id, w)))
 
     @get("/downtimes", operation_id="getMonitorDowntimes")
     async def downtimes(self, request: Request, monitor_id: FromPath[int], window: WindowParam = None,
                         start: FromParam = None, end: ToParam = None, region: RegionParam = None,
                         ) -> DowntimesRead:
         w = parse_window(window, start, end)
-        return DowntimesRead(**await _service(request).downtimes(monitor_id, w, region))
+        return DowntimesRead(**await _answer(request, ("downtimes", monitor_id, window, start, end, region),
+                                             lambda s: s.downtimes(monitor_id, w, region)))
 
 
 class GroupStatsController(Controller):
@@ -76,5 +89,6 @@ class GroupStatsController(Controller):
                           tag: Annotated[str, QueryParameter(min_length=1, max_length=64, description="monitors with this tag")],
                           window: WindowParam = None, start: FromParam = None, end: ToParam = None,
                           region: RegionParam = None) -> GroupStatsRead:
-        w: Window = parse_window(window, start, end)
-        return GroupStatsRead(**await _service(request).group_stats(tag, w, region))
+        w = parse_window(window, start, end)
+        return GroupStatsRead(**await _answer(request, ("group", tag, window, start, end, region),
+                                              lambda s: s.group_stats(tag, w, region)))
