@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +34,7 @@ from psycopg_pool import AsyncConnectionPool
 from aggregator.history import SHAPES, concat, copy_columns, monitor_history
 from aggregator.rollup import roll
 from benchmarks.harness import emit, throwaway_postgres, throwaway_redis
+from benchmarks.stats_requests import GROUP_REQUEST, MONITOR_REQUESTS
 from vigil.accounts import create_account_with_key
 from vigil.devcluster import free_port, wait_for_port
 from vigil.migrate import migrate
@@ -105,12 +107,15 @@ def run_locust(host: str, user: str, users: int, seconds: int, rate: float, env:
 
 
 def warm_up(host: str, key: str, ids: list[int]) -> None:
+    """Ask every question of the load once, so the phases measure a steady state."""
     headers = {"Authorization": f"Bearer {key}"}
-    for mid in ids[:5]:
-        for path in ("stats?window=24h", "series?window=24h", "status", "regions?window=24h", "downtimes?window=24h"):
-            req = urllib.request.Request(f"{host}/api/v1/monitors/{mid}/{path}", headers=headers)
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                assert resp.status == 200, path
+    urls = [f"{host}{path.format(id=mid)}?{urllib.parse.urlencode(query)}"
+            for mid in ids for _, path, query, _ in MONITOR_REQUESTS]
+    name, path, query, _ = GROUP_REQUEST
+    urls.append(f"{host}{path}?{urllib.parse.urlencode({**query, 'tag': GROUP_TAG})}")
+    for url in urls:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as resp:
+            assert resp.status == 200, url
 
 
 def main() -> None:

@@ -14,6 +14,8 @@ import random
 
 from locust import FastHttpUser, constant, constant_throughput, task
 
+from benchmarks.stats_requests import GROUP_REQUEST, MONITOR_REQUESTS
+
 KEY = os.environ.get("VIGIL_BENCH_KEY", "")
 MONITORS = [int(x) for x in os.environ.get("VIGIL_BENCH_MONITORS", "1").split(",")]
 TAG = os.environ.get("VIGIL_BENCH_TAG", "web")
@@ -22,45 +24,23 @@ WAIT = constant_throughput(RATE) if RATE > 0 else constant(0)
 
 
 class StatsUser(FastHttpUser):
-    """A dashboard's mix: mostly window stats and charts, some status and breakdowns."""
+    """A dashboard's mix (benchmarks/stats_requests.py): mostly window stats and charts,
+    some status and breakdowns, over randomly chosen monitors."""
 
     wait_time = WAIT
 
     def on_start(self) -> None:
         self.headers = {"Authorization": f"Bearer {KEY}"}
 
-    def _get(self, path: str, name: str, **params: str) -> None:
-        monitor = random.choice(MONITORS)
-        self.client.get(path.format(id=monitor), params=params, headers=self.headers, name=name)
+    @task(sum(r[3] for r in MONITOR_REQUESTS))
+    def monitor(self) -> None:
+        name, path, query, _ = random.choices(MONITOR_REQUESTS, weights=[r[3] for r in MONITOR_REQUESTS])[0]
+        self.client.get(path.format(id=random.choice(MONITORS)), params=query, headers=self.headers, name=name)
 
-    @task(4)
-    def stats_24h(self) -> None:
-        self._get("/api/v1/monitors/{id}/stats", "stats 24h", window="24h")
-
-    @task(1)
-    def stats_7d(self) -> None:
-        self._get("/api/v1/monitors/{id}/stats", "stats 7d", window="7d")
-
-    @task(2)
-    def series_24h(self) -> None:
-        self._get("/api/v1/monitors/{id}/series", "series 24h (1h)", window="24h")
-
-    @task(2)
-    def status(self) -> None:
-        self._get("/api/v1/monitors/{id}/status", "status", limit="60")
-
-    @task(1)
-    def regions(self) -> None:
-        self._get("/api/v1/monitors/{id}/regions", "regions 24h", window="24h")
-
-    @task(1)
-    def downtimes(self) -> None:
-        self._get("/api/v1/monitors/{id}/downtimes", "downtimes 24h", window="24h")
-
-    @task(1)
+    @task(GROUP_REQUEST[3])
     def group(self) -> None:
-        self.client.get("/api/v1/stats", params={"tag": TAG, "window": "24h"}, headers=self.headers,
-                        name="group stats 24h")
+        name, path, query, _ = GROUP_REQUEST
+        self.client.get(path, params={**query, "tag": TAG}, headers=self.headers, name=name)
 
 
 class BaselineUser(FastHttpUser):
