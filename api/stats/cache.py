@@ -9,11 +9,15 @@ account. Failures are not cached."""
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 MAX_ENTRIES = 10_000
+# Background refreshes run at most this many at a time, so a wave of expiring answers cannot
+# crowd out the requests being answered from memory meanwhile.
+REFRESH_CONCURRENCY = 2
 
 
 def _succeeded(future: asyncio.Future) -> bool:
@@ -25,6 +29,11 @@ class AnswerCache:
         self.seconds = seconds
         self._entries: dict[Hashable, tuple[float, asyncio.Future]] = {}
         self._refreshing: set[Hashable] = set()
+        self._refresh_slots: asyncio.Semaphore | None = None
+
+    def _expiry(self, now: float) -> float:
+        # Lifetimes vary a little so answers cached together do not all expire together.
+        return now + self.seconds * random.uniform(0.75, 1.0)
 
     async def get(self, key: Hashable, compute: Callable[[], Awaitable[Any]]) -> Any:
         if self.seconds <= 0:
@@ -46,7 +55,7 @@ class AnswerCache:
             if len(self._entries) >= MAX_ENTRIES:
                 self._entries.clear()
         future = asyncio.ensure_future(compute())
-        self._entries[key] = (now + self.seconds, future)
+        self._entries[key] = (self._expiry(now), future)
 
         def forget_failure(f: asyncio.Future) -> None:
             if not _succeeded(f) and self._entries.get(key, (0.0, None))[1] is f:
@@ -58,12 +67,18 @@ class AnswerCache:
         if key in self._refreshing:
             return
         self._refreshing.add(key)
-        future = asyncio.ensure_future(compute())
+        if self._refresh_slots is None:
+            self._refresh_slots = asyncio.Semaphore(REFRESH_CONCURRENCY)
+
+        async def limited() -> Any:
+            async with self._refresh_slots:
+                return await compute()
+        future = asyncio.ensure_future(limited())
 
         def done(f: asyncio.Future) -> None:
             self._refreshing.discard(key)
             if _succeeded(f):
-                self._entries[key] = (time.monotonic() + self.seconds, f)
+                self._entries[key] = (self._expiry(time.monotonic()), f)
             else:
                 self._entries.pop(key, None)  # the next request computes (and reports) it again
         future.add_done_callback(done)
