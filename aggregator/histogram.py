@@ -96,11 +96,8 @@ def record(values: np.ndarray | Sequence[int]) -> np.ndarray:
 
 
 def merge(hists: Iterable[np.ndarray | Sequence[int]]) -> np.ndarray:
-    total = np.zeros(len(VALUES), dtype=np.int64)
-    for h in hists:
-        idx, cnt = unpack(h)
-        np.add.at(total, idx, cnt)
-    return from_dense(total)
+    parts = [np.asarray(h, dtype=np.int64) for h in hists]
+    return from_dense(dense(np.concatenate(parts))) if parts else EMPTY
 
 
 def count(hist: np.ndarray | Sequence[int]) -> int:

@@ -18,6 +18,9 @@ import psycopg
 from aggregator import histogram
 from vigil.queries import sql
 
+# Up to this many monitors the pieces are merged here; beyond, SQL merges them (same
+# answer, and a group of thousands of monitors does not cross the wire piece by piece).
+MERGE_IN_PYTHON_UP_TO = 20
 COUNTS = ("slots", "up_slots", "down_slots", "missed_slots", "checks", "latency_sum_us")
 QUANTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999}
 
@@ -28,17 +31,14 @@ def _merge(parts: list[dict[str, Any]], key: tuple[str, ...]) -> list[dict[str, 
         groups[tuple(p[k] for k in key)].append(p)
     out = []
     for k, rows in sorted(groups.items()):
-        dense = np.zeros(len(histogram.VALUES), dtype=np.int64)
-        for r in rows:
-            idx, cnt = histogram.unpack(r["hist"])
-            np.add.at(dense, idx, cnt)
+        merged_hist = histogram.merge(r["hist"] for r in rows)
         mins = [r["latency_min_us"] for r in rows if r["latency_min_us"] is not None]
         maxs = [r["latency_max_us"] for r in rows if r["latency_max_us"] is not None]
         merged = dict(zip(key, k, strict=True))
         merged.update({c: sum(r[c] for r in rows) for c in COUNTS})
         merged["latency_min_us"] = min(mins) if mins else None
         merged["latency_max_us"] = max(maxs) if maxs else None
-        merged["hist"] = histogram.from_dense(dense)
+        merged["hist"] = merged_hist
         out.append(merged)
     return out
 
@@ -51,11 +51,23 @@ async def _parts(conn: psycopg.AsyncConnection, monitor_ids: Sequence[int], from
     return await cur.fetchall()
 
 
+async def _merged(conn: psycopg.AsyncConnection, query: str, monitor_ids: Sequence[int], from_ts: datetime,
+                  to_ts: datetime) -> list[dict[str, Any]]:
+    cur = conn.cursor(row_factory=psycopg.rows.dict_row)
+    await cur.execute(sql(query), {"ids": list(monitor_ids), "from_ts": from_ts, "to_ts": to_ts})
+    rows = await cur.fetchall()
+    for r in rows:
+        r["hist"] = np.asarray(r["hist"], dtype=np.int32)
+    return rows
+
+
 async def window_stats(conn: psycopg.AsyncConnection, monitor_ids: Sequence[int], from_ts: datetime,
                        to_ts: datetime) -> list[dict[str, Any]]:
     """One dict per monitor with results in [from_ts, to_ts), as vigil_window_stats: slots,
     up_slots, down_slots, missed_slots, checks, latency_min_us, latency_max_us,
     latency_sum_us, hist (numpy packed entries); plus derived fields (see ``derive``)."""
+    if len(monitor_ids) > MERGE_IN_PYTHON_UP_TO:
+        return [derive(m) for m in await _merged(conn, "window_stats", monitor_ids, from_ts, to_ts)]
     parts = await _parts(conn, monitor_ids, from_ts, to_ts, False)
     return [derive(m) for m in _merge(parts, ("monitor_id",))]
 
@@ -63,6 +75,8 @@ async def window_stats(conn: psycopg.AsyncConnection, monitor_ids: Sequence[int]
 async def window_region_stats(conn: psycopg.AsyncConnection, monitor_ids: Sequence[int],
                               from_ts: datetime, to_ts: datetime) -> list[dict[str, Any]]:
     """As window_stats, one dict per (monitor_id, region_id), no quorum."""
+    if len(monitor_ids) > MERGE_IN_PYTHON_UP_TO:
+        return [derive(m) for m in await _merged(conn, "window_region_stats", monitor_ids, from_ts, to_ts)]
     parts = await _parts(conn, monitor_ids, from_ts, to_ts, True)
     return [derive(m) for m in _merge(parts, ("monitor_id", "region_id"))]
 

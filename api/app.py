@@ -12,15 +12,19 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import ApiKeyAuth
+from api.channels.controllers import ChannelController
 from api.errors import HANDLERS, internal
 from api.health import health
+from api.heartbeats.controllers import HEARTBEAT_HANDLERS
 from api.monitors.controllers import MonitorController
+from api.notifications.controllers import NotificationController
 from api.stats.controllers import GroupStatsController, MonitorStatsController
 from vigil.constants import API_PREFIX
 from vigil.db import open_pool
 from vigil.settings import Settings, get_settings
 
-ROUTE_HANDLERS = [health, MonitorController, MonitorStatsController, GroupStatsController]
+ROUTE_HANDLERS = [health, MonitorController, *HEARTBEAT_HANDLERS, ChannelController, NotificationController,
+                  MonitorStatsController, GroupStatsController]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

@@ -27,12 +27,12 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from aggregator.history import SHAPES, concat, copy_columns, monitor_history
 from aggregator.rollup import roll
+from aggregator.seed import SeedPlan
+from aggregator.seed import seed as seed_history
 from benchmarks.harness import emit, throwaway_postgres, throwaway_redis
 from benchmarks.stats_requests import GROUP_REQUEST, MONITOR_REQUESTS
 from vigil.accounts import create_account_with_key
@@ -45,27 +45,17 @@ LOCUSTFILE = ROOT / "benchmarks" / "locustfile.py"
 TARGET_RPS = 500
 RATE_USERS = 50            # x 10 req/s each = TARGET_RPS
 CAPACITY_USERS = 32
-GROUP_TAG, GROUP_SIZE = "web", 10
+GROUP_TAG = "lognormal"  # `vigil seed` tags every third monitor with it
 
 
 def seed(dsn: str, monitors: int, days: int) -> tuple[str, list[int]]:
-    """Monitors in two regions (quorum 1 or 2) with `days` of one-minute history; returns
-    (a member API key, monitor ids)."""
-    rng = np.random.default_rng(11)
-    end = int(time.time()) // 60 * 60
+    """`vigil seed`'s history (two regions, one-minute checks) and a member API key of its
+    account; returns (key, monitor ids)."""
+    plan = SeedPlan(monitors=monitors, days=days, regions=["eu", "us"])
+    seed_history(dsn, plan, progress=False)
     with psycopg.connect(dsn, autocommit=True) as conn:
-        account_id, key = create_account_with_key(conn, "bench", "member")
-        conn.execute("INSERT INTO regions (name) VALUES ('eu'), ('us') ON CONFLICT DO NOTHING")
-        region_ids = [r[0] for r in conn.execute("SELECT id FROM regions WHERE name IN ('eu', 'us') ORDER BY id")]
-        ids = [conn.execute(
-            "INSERT INTO monitors (account_id, name, kind, target, interval_s, timeout_ms, regions,"
-            " region_quorum, tags, slo_target) VALUES (%s, %s, 'http', 'https://example.com/', 60, 10000,"
-            " '{eu,us}', %s, %s, 99.9) RETURNING id",
-            (account_id, f"bench-{i}", 1 + i % 2, [GROUP_TAG] if i < GROUP_SIZE else ["api"])).fetchone()[0]
-            for i in range(monitors)]
-        parts = [monitor_history(rng, mid, region_ids, end - days * 86_400, end, 60, SHAPES[i % len(SHAPES)])
-                 for i, mid in enumerate(ids)]
-        copy_columns(conn, concat(parts))
+        account_id, key = create_account_with_key(conn, plan.account, "member")
+        ids = [r[0] for r in conn.execute("SELECT id FROM monitors WHERE account_id = %s ORDER BY id", (account_id,))]
         conn.execute("ANALYZE")
     return key, ids
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import aiohttp
+import ssl
+
+from psycopg_pool import AsyncConnectionPool
 
 from ingest.checks.base import CheckContext
-from ingest.checks.http import GuardedResolver, trace_config
+from ingest.checks.http_transport import make_session
 
 
-def make_check_context(allow_private: bool) -> CheckContext:
-    # force_close: every check opens its own connection, as a first-time visitor would,
-    # so connect and TLS timings are measured each time.
-    connector = aiohttp.TCPConnector(limit=0, force_close=True, use_dns_cache=False,
-                                     resolver=GuardedResolver(allow_private))
-    session = aiohttp.ClientSession(connector=connector, trace_configs=[trace_config()],
-                                    cookie_jar=aiohttp.DummyCookieJar(),
-                                    headers={"User-Agent": "Vigil/0.1 (+uptime check)"})
-    return CheckContext(http=session, allow_private=allow_private)
+def make_check_context(allow_private: bool, pool: AsyncConnectionPool | None = None,
+                       retry_base_s: float = 0.5, tls_context: ssl.SSLContext | None = None) -> CheckContext:
+    return CheckContext(http=make_session(allow_private), allow_private=allow_private, pool=pool,
+                        retry_base_s=retry_base_s, tls_context=tls_context)

@@ -13,6 +13,7 @@ from typing import Any
 from arq.connections import RedisSettings
 from arq.worker import Worker
 
+from ingest.certificates import certificate_of, store_certificates
 from ingest.checks.base import CheckContext, MonitorSpec
 from ingest.context import make_check_context
 from ingest.runner import run_check
@@ -38,16 +39,20 @@ async def run_batch(ctx: dict[str, Any], slot: int, region_id: int, monitors: li
     """Check every monitor of the batch for this slot and store the results; returns the count."""
     check_ctx: CheckContext = ctx["check_ctx"]
     sem: asyncio.Semaphore = ctx["semaphore"]
+    certificates: list = []
 
     async def one(t: SpecTuple) -> ResultRow:
         spec = MonitorSpec(*t)
         async with sem:
             started = time.time()
             res = await run_check(spec, check_ctx)
+        if cert := certificate_of(spec.id, res.detail):
+            certificates.append(cert)
         return result_row(slot, region_id, spec, started, res)
 
     rows = await asyncio.gather(*(one(t) for t in monitors))
     await ctx["writer"].write(rows)
+    await store_certificates(ctx["pool"], region_id, certificates)
     return len(rows)
 
 
@@ -58,7 +63,7 @@ async def startup(ctx: dict[str, Any]) -> None:
                           settings.writer_buffer_rows)
     writer.start()
     ctx["writer"] = writer
-    ctx["check_ctx"] = make_check_context(settings.allow_private_targets)
+    ctx["check_ctx"] = make_check_context(settings.allow_private_targets, pool=ctx["pool"])
     ctx["semaphore"] = asyncio.Semaphore(settings.worker_concurrency)
     log.info("worker for region %s ready", settings.region)
 

@@ -84,10 +84,43 @@ def cmd_aggregator(args: argparse.Namespace) -> int:
     return aggregator_main(args)
 
 
+def cmd_seed(args: argparse.Namespace) -> int:
+    from aggregator.seed import SeedPlan, seed
+
+    plan = SeedPlan(monitors=args.monitors, days=args.days, regions=args.regions.split(","),
+                    interval_s=args.interval, account=args.account, quorum=args.quorum, seed=args.seed)
+    try:
+        plan.check()
+    except ValueError as exc:
+        print(f"vigil seed: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(seed(get_settings().database_url, plan)))
+    return 0
+
+
 def cmd_evaluator(args: argparse.Namespace) -> int:
     from evaluator.service import main as evaluator_main
 
     return evaluator_main(args)
+
+
+def cmd_notifier(args: argparse.Namespace) -> int:
+    from notify.cli import notifier
+
+    return notifier(get_settings(), _run_until_signal)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from notify.cli import report
+
+    return report(get_settings(), args)
+
+
+def cmd_secret_key(args: argparse.Namespace) -> int:
+    from notify.crypto import generate_key
+
+    print(generate_key())
+    return 0
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -141,7 +174,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"vigil check: {exc}", file=sys.stderr)
         return 2
     allow = args.allow_private or get_settings().allow_private_targets
-    result = asyncio.run(check_once(spec, allow))
+    result = asyncio.run(check_once(spec, allow, get_settings().database_url))
     print(json.dumps({"target": spec.target, "kind": spec.kind, **result.as_dict()}))
     return 0 if result.up else 1
 
@@ -168,10 +201,32 @@ def build_parser() -> argparse.ArgumentParser:
     agg.add_argument("--once", action="store_true", help="roll what is due once and exit")
     agg.set_defaults(fn=cmd_aggregator)
 
+    sd = sub.add_parser("seed", help="generate realistic check history (COPY) for demos and benchmarks")
+    sd.add_argument("--monitors", type=int, required=True)
+    sd.add_argument("--days", type=float, required=True)
+    sd.add_argument("--regions", default="local", help="comma-separated region names (default local)")
+    sd.add_argument("--interval", type=int, default=60, help="check interval in seconds (default 60)")
+    sd.add_argument("--account", default="seed", help="account owning the monitors (created if missing)")
+    sd.add_argument("--quorum", type=int, default=1, help="region quorum of the monitors")
+    sd.add_argument("--seed", type=int, default=1, help="random seed")
+    sd.set_defaults(fn=cmd_seed)
+
     ev = sub.add_parser("evaluator", help="evaluate alert rules (every minute)")
     ev.add_argument("--once", action="store_true", help="evaluate once and exit")
     ev.add_argument("--at", help="evaluate as of this ISO time (with --once)")
     ev.set_defaults(fn=cmd_evaluator)
+
+    sub.add_parser("notifier", help="deliver notifications and queue weekly reports").set_defaults(
+        fn=cmd_notifier)
+
+    rep = sub.add_parser("report", help="render (--out) or send (--send) an account's weekly SLO report")
+    rep.add_argument("--account", required=True, help="account name")
+    rep.add_argument("--week", help="ISO week such as 2026-W47 (default: the last finished week)")
+    rep.add_argument("--out", help="write the report as a standalone HTML file")
+    rep.add_argument("--send", action="store_true", help="email it to the account's email channels (once per week)")
+    rep.set_defaults(fn=cmd_report)
+
+    sub.add_parser("secret-key", help="print a new key for VIGIL_SECRET_KEY").set_defaults(fn=cmd_secret_key)
 
     upp = sub.add_parser("up", help="start PostgreSQL, Redis and every service locally, with a demo")
     upp.add_argument("--no-demo", action="store_true", help="do not create the demo account and target")
@@ -191,16 +246,10 @@ def build_parser() -> argparse.ArgumentParser:
     rk.add_argument("key")
     rk.set_defaults(fn=cmd_revoke_key)
 
+    from ingest.oneshot import add_arguments as add_check_arguments
+
     ck = sub.add_parser("check", help="check one target now and print the result as JSON")
-    ck.add_argument("url", help="http(s)://..., tcp://host:port")
-    ck.add_argument("--timeout-ms", type=int, default=10_000)
-    ck.add_argument("--method", default="GET")
-    ck.add_argument("--header", action="append", default=[], metavar="NAME:VALUE")
-    ck.add_argument("--status", action="append", type=int, default=[], metavar="CODE",
-                    help="accepted status code (repeatable; default 2xx/3xx)")
-    ck.add_argument("--attempts", type=int, default=1)
-    ck.add_argument("--allow-private", action="store_true",
-                    help="allow private/loopback targets (same as VIGIL_ALLOW_PRIVATE_TARGETS=1)")
+    add_check_arguments(ck)
     ck.set_defaults(fn=cmd_check)
     return p
 

@@ -18,7 +18,7 @@ JOB_RESULT_TTL_SECONDS = 3600
 
 API_KEY_PREFIX = "vgl_"
 
-MONITOR_KINDS = ("http", "tcp")
+MONITOR_KINDS = ("http", "tcp", "dns", "tls", "heartbeat")
 MIN_INTERVAL_SECONDS = 10
 MAX_INTERVAL_SECONDS = 86_400
 
@@ -46,3 +46,6 @@ class ErrorKind(IntEnum):
     missed = 13
     unreachable = 14
     internal = 15
+    # Appended by the check engine (issue 3); values are stored, so never renumber.
+    cert_expiring = 16  # TLS certificate valid for fewer days than the monitor's threshold
+    heartbeat_missed = 17  # no ping within interval + grace

@@ -1,14 +1,31 @@
-"""Outbound safety: checks and webhooks refuse private, loopback, link-local and cloud
-metadata addresses unless VIGIL_ALLOW_PRIVATE_TARGETS is set. The decision is made on
-the *resolved* address, at connect time, so a name that resolves to a public address at
-validation and a private one later (DNS rebinding) is still refused."""
+"""Outbound safety: checks and webhooks refuse private, loopback, link-local, CGNAT and
+cloud metadata addresses unless VIGIL_ALLOW_PRIVATE_TARGETS is set. The decision is made
+on the *resolved* address, right before connecting to it, so a name that resolves to a
+public address at validation and a private one later (DNS rebinding) is still refused.
+
+Cloud metadata endpoints are refused even when private targets are allowed: a self-hosted
+user may well monitor hosts on their LAN, but nothing legitimate checks the endpoint that
+hands out the worker's own cloud credentials."""
 
 from __future__ import annotations
 
 import ipaddress
+import socket
+from functools import lru_cache
 
-# Cloud metadata endpoints that are not covered by the private/link-local ranges.
-_METADATA = {ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_address("100.100.100.200")}
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
+    "169.254.169.254",  # AWS, GCP, Azure, OpenStack, DigitalOcean, Oracle ...
+    "169.254.170.2",    # AWS ECS task metadata
+    "fd00:ec2::254",    # AWS IPv6 instance metadata
+    "fd00:ec2::23",     # AWS IPv6 time sync / DNS
+    "100.100.100.200",  # Alibaba Cloud
+    "168.63.129.16",    # Azure wire server (a public address, so named here)
+))
+# IPv6 prefixes that carry an IPv4 address inside them: judged by that IPv4 address.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
 
 
 class BlockedTarget(OSError):
@@ -17,16 +34,53 @@ class BlockedTarget(OSError):
     An OSError so that HTTP clients report it as a connection failure with this cause."""
 
 
+def _embedded_v4(ip: IPAddress) -> IPAddress:
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return ip.ipv4_mapped
+        if ip.sixtofour:
+            return ip.sixtofour
+        if ip in _NAT64:
+            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip
+
+
+def parse(address: str) -> IPAddress:
+    """An address as a getaddrinfo sockaddr gives it (may carry a %scope) or in brackets."""
+    return ipaddress.ip_address(address.strip("[]").split("%", 1)[0])
+
+
+@lru_cache(maxsize=65_536)  # every check asks; ipaddress's range tests cost tens of µs
+def is_metadata(address: str) -> bool:
+    ip = parse(address)
+    return ip in METADATA_ADDRESSES or _embedded_v4(ip) in METADATA_ADDRESSES
+
+
+@lru_cache(maxsize=65_536)
 def is_forbidden(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return (ip in _METADATA or ip.is_private or ip.is_loopback or ip.is_link_local
-            or ip.is_multicast or ip.is_reserved or ip.is_unspecified
-            or ip in ipaddress.ip_network("100.64.0.0/10"))
+    """True for anything but a globally routable unicast address (private, loopback,
+    link-local, CGNAT, reserved, documentation, multicast, unspecified, metadata)."""
+    ip = _embedded_v4(parse(address))
+    return (not ip.is_global or ip.is_multicast or ip in _CGNAT or ip in METADATA_ADDRESSES)
 
 
 def ensure_allowed(address: str, allow_private: bool) -> None:
+    if is_metadata(address):
+        raise BlockedTarget(f"{address} is a cloud metadata address; checks may never reach it")
     if not allow_private and is_forbidden(address):
-        raise BlockedTarget(f"{address} is a private, loopback or link-local address; "
+        raise BlockedTarget(f"{address} is a private, loopback, link-local or reserved address; "
                             "set VIGIL_ALLOW_PRIVATE_TARGETS=1 to allow it")
+
+
+def guarded_socket_factory(allow_private: bool):
+    """A socket factory for aiohttp/aiohappyeyeballs that refuses forbidden addresses: it
+    sees the exact address about to be connected to, IP literals and redirects included."""
+
+    def factory(addr_info) -> socket.socket:
+        family, type_, proto, _, sockaddr = addr_info
+        ensure_allowed(sockaddr[0], allow_private)
+        sock = socket.socket(family=family, type=type_, proto=proto)
+        sock.setblocking(False)
+        return sock
+
+    return factory

@@ -50,6 +50,29 @@ class Settings(BaseSettings):
     hourly_retention_days: int = Field(default=365, ge=1)
     daily_retention_days: int = Field(default=0, ge=0)
 
+    # Notifications and reports (notify/). secret_key encrypts channel secrets: one or more
+    # Fernet keys, comma-separated, newest first (older ones only decrypt, for rotation).
+    # `vigil up` generates one into its data folder when unset.
+    secret_key: str = ""
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "vigil@localhost"
+    smtp_ca_file: str = ""  # CA bundle to trust for a private SMTP server's certificate
+    notify_timeout_seconds: float = Field(default=10.0, gt=0)
+    notify_max_attempts: int = Field(default=8, ge=1, le=50)
+    # Retry n waits about base * 2^(n-1) seconds (capped), times a random 50-100 % (jitter).
+    notify_backoff_base_seconds: float = Field(default=30.0, gt=0)
+    notify_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    notify_batch_size: int = Field(default=50, ge=1)
+    notify_poll_seconds: float = Field(default=2.0, gt=0)
+    # Weekly SLO report: sent for the previous ISO week once this moment of the week passes.
+    report_weekday: int = Field(default=1, ge=1, le=7, description="ISO weekday, 1 = Monday")
+    report_hour: int = Field(default=8, ge=0, le=23)
+    report_timezone: str = "UTC"
+
     # Stats API: identical questions within this many seconds share one answer (0 = off).
     stats_cache_seconds: float = Field(default=5.0, ge=0)
 

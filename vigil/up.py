@@ -2,7 +2,7 @@
 
 Starts a private PostgreSQL+TimescaleDB and Redis with data under .data/ (kept between
 runs), applies migrations, starts the API, scheduler, a worker, the aggregator and the
-evaluator as child processes, and (unless --no-demo) a demo target with demo monitors.
+evaluator and the notifier as child processes, and (unless --no-demo) a demo target with demo monitors.
 Ctrl-C stops everything cleanly."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from vigil.migrate import migrate
 from vigil.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ("api", "scheduler", "worker", "aggregator", "evaluator")
+SERVICES = ("api", "scheduler", "worker", "aggregator", "evaluator", "notifier")
 
 
 def _port_free(port: int) -> bool:
@@ -51,6 +51,22 @@ def _ensure_demo(settings: Settings, demo_port: int) -> str:
     return token
 
 
+def _secret_key(data: Path) -> str:
+    """VIGIL_SECRET_KEY if set, else a key generated once into the data folder (channel
+    secrets are encrypted with it: losing the file makes stored secrets unreadable)."""
+    from notify.crypto import generate_key
+
+    if os.environ.get("VIGIL_SECRET_KEY"):
+        return os.environ["VIGIL_SECRET_KEY"]
+    path = data / "secret_key"
+    if not path.exists():
+        data.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(generate_key())
+        print(f"generated VIGIL_SECRET_KEY into {path}")
+    return path.read_text().strip()
+
+
 def up(demo: bool = True) -> int:
     data = Path(os.environ.get("VIGIL_DATA_DIR", ROOT / ".data"))
     pg_port = int(os.environ.get("VIGIL_PG_PORT", "5433"))
@@ -72,7 +88,8 @@ def up(demo: bool = True) -> int:
         pg.start()
         redis.start()
         env = {**os.environ, "VIGIL_DATABASE_URL": pg.dsn, "VIGIL_REDIS_URL": redis.url,
-               "VIGIL_API_PORT": str(api_port), "VIGIL_ALLOW_PRIVATE_TARGETS": "1"}
+               "VIGIL_API_PORT": str(api_port), "VIGIL_ALLOW_PRIVATE_TARGETS": "1",
+               "VIGIL_SECRET_KEY": _secret_key(data)}
         settings = Settings(database_url=pg.dsn, redis_url=redis.url)
         applied = migrate(settings)
         print(f"migrations applied: {len(applied)}")

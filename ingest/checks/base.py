@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import aiohttp
+from psycopg_pool import AsyncConnectionPool
+from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.constants import ErrorKind
 
@@ -21,6 +24,8 @@ class MonitorSpec:
     timeout_ms: int
     expectations: dict[str, Any] = field(default_factory=dict)
     attempts: int = 1
+    # The slot's time budget for all attempts together; 0 = unknown (attempts * timeout).
+    interval_s: int = 0
 
 
 @dataclass(slots=True)
@@ -67,7 +72,34 @@ class CheckContext:
 
     http: aiohttp.ClientSession
     allow_private: bool
+    # The database, for kinds that read what the API stored (heartbeat pings); None in
+    # `vigil check` without a database.
+    pool: AsyncConnectionPool | None = None
+    # First retry waits about this long; each further one twice as long (with jitter).
+    retry_base_s: float = 0.5
+    # Trust for verified TLS (HTTPS and tls checks); None = the system's CA store. Lets a
+    # deployment (or a test) trust a private CA.
+    tls_context: ssl.SSLContext | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class Options(BaseModel):
+    """A kind's expectations (how the check is made and what counts as up), stored as the
+    monitor's `expectations` JSON. Each kind extends it in its own module."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    attempts: int = Field(default=1, ge=1, le=10, description="tries inside a slot before recording down")
 
 
 class Check(Protocol):
-    async def __call__(self, spec: MonitorSpec, ctx: CheckContext) -> CheckResult: ...
+    """The one signature every kind shares. ``options`` is the kind's own Options subclass,
+    validated once by the runner. Failures are returned as data, never raised."""
+
+    async def __call__(self, spec: MonitorSpec, options: Any, ctx: CheckContext) -> CheckResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    check: Check
+    options: type[Options]

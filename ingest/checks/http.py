@@ -1,154 +1,165 @@
-"""HTTP(S) check: one request on a fresh connection, phase timings from aiohttp's tracing."""
+"""HTTP(S) check: one request on a fresh connection, redirects followed up to a limit,
+the body read up to a cap, then status, keyword and JSON assertions."""
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import time
 from types import SimpleNamespace
-from urllib.parse import urlsplit
+from typing import Annotated, Any, Literal
 
 import aiohttp
+from pydantic import Field, JsonValue, model_serializer, model_validator
 
-from ingest.checks.base import CheckContext, CheckResult, MonitorSpec, Timings
+from ingest.checks import body as body_assert
+from ingest.checks.base import CheckContext, CheckResult, MonitorSpec, Options, Timings
+from ingest.checks.certinfo import from_der
+from ingest.checks.http_transport import current_marks
 from vigil.constants import ErrorKind
-from vigil.netguard import BlockedTarget, ensure_allowed
+from vigil.netguard import BlockedTarget
+
+JSON_PATH = r"^(\$\.)?[^.]+(\.[^.]+)*$"
+
+
+class HttpOptions(Options):
+    kind: Literal["http"] = "http"
+    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
+    headers: dict[Annotated[str, Field(pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")],
+                  Annotated[str, Field(max_length=8192, pattern=r"^[^\r\n]*$")]] = Field(default_factory=dict)
+    body: Annotated[str, Field(max_length=65_536)] | None = Field(default=None, description="request body")
+    status_codes: list[Annotated[int, Field(ge=100, le=599)]] = Field(
+        default_factory=list, max_length=50, description="accepted HTTP statuses; empty means 2xx/3xx")
+    max_redirects: int = Field(default=10, ge=0, le=30)
+    keyword: Annotated[str, Field(min_length=1, max_length=1024)] | None = None
+    keyword_absent: bool = Field(default=False, description="down if the keyword IS in the body")
+    json_path: Annotated[str, Field(max_length=256, pattern=JSON_PATH)] | None = Field(
+        default=None, description="dotted path into a JSON body, e.g. $.checks.0.status")
+    json_equals: JsonValue = Field(default=None, description="the value json_path must hold")
+    tls_skip_verify: bool = False
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=16_777_216,
+                                description="read at most this much of the body")
+
+    @model_validator(mode="after")
+    def _paired(self) -> HttpOptions:
+        if self.keyword_absent and self.keyword is None:
+            raise ValueError("keyword_absent needs a keyword")
+        if ("json_equals" in self.model_fields_set) != (self.json_path is not None):
+            raise ValueError("json_path and json_equals go together")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _keep_json_equals(self, handler: Any) -> dict[str, Any]:
+        """An expected null equals the default, and dumps that leave defaults out would
+        drop it and leave json_path unpaired: keep it whenever json_path is set."""
+        data = handler(self)
+        if self.json_path is not None:
+            data["json_equals"] = self.json_equals
+        return data
 
 
 def _us(start: float, end: float) -> int:
     return max(0, int((end - start) * 1_000_000))
 
 
-async def _on_dns_start(session, ctx, params):
-    ctx.trace_request_ctx.dns_start = time.perf_counter()
+def _timings(marks: SimpleNamespace, start: float, end: float) -> Timings:
+    m = marks.__dict__
+    t = Timings(total_us=_us(start, end))
+    if "dns_start" in m and "dns_end" in m:
+        t.dns_us = _us(m["dns_start"], m["dns_end"])
+    if "tcp_end" in m:
+        t.connect_us = _us(m["tcp_start"], m["tcp_end"])
+        if "tls_end" in m and m.get("cert_der"):
+            t.tls_us = _us(m["tcp_end"], m["tls_end"])
+    if "headers" in m:
+        t.ttfb_us = _us(m.get("sent", start), m["headers"])
+    return t
 
 
-async def _on_dns_end(session, ctx, params):
-    ctx.trace_request_ctx.dns_end = time.perf_counter()
-
-
-async def _on_conn_start(session, ctx, params):
-    ctx.trace_request_ctx.conn_start = time.perf_counter()
-
-
-async def _on_conn_end(session, ctx, params):
-    ctx.trace_request_ctx.conn_end = time.perf_counter()
-
-
-async def _on_headers_sent(session, ctx, params):
-    ctx.trace_request_ctx.sent = time.perf_counter()
-
-
-async def _on_request_end(session, ctx, params):
-    ctx.trace_request_ctx.headers = time.perf_counter()
-
-
-def trace_config() -> aiohttp.TraceConfig:
-    """Installed on the worker's shared ClientSession; each request carries its own marks."""
-    tc = aiohttp.TraceConfig(trace_config_ctx_factory=_TraceCtx)
-    tc.on_dns_resolvehost_start.append(_on_dns_start)
-    tc.on_dns_resolvehost_end.append(_on_dns_end)
-    tc.on_connection_create_start.append(_on_conn_start)
-    tc.on_connection_create_end.append(_on_conn_end)
-    tc.on_request_headers_sent.append(_on_headers_sent)
-    tc.on_request_end.append(_on_request_end)
-    return tc
-
-
-class _TraceCtx(SimpleNamespace):
-    def __init__(self, trace_request_ctx=None):
-        super().__init__(trace_request_ctx=trace_request_ctx)
-
-
-def _expected_status(spec: MonitorSpec, status: int) -> bool:
-    wanted = spec.expectations.get("status_codes")
-    if wanted:
-        return status in wanted
-    return 200 <= status < 400
-
-
-class GuardedResolver(aiohttp.ThreadedResolver):
-    """Refuses names that resolve to forbidden addresses (decided after resolution, so DNS
-    rebinding cannot slip past)."""
-
-    def __init__(self, allow_private: bool) -> None:
-        super().__init__()
-        self.allow_private = allow_private
-
-    async def resolve(self, host, port=0, family=socket.AF_INET):
-        infos = await super().resolve(host, port, family)
-        for info in infos:
-            ensure_allowed(info["host"], self.allow_private)
-        return infos
-
-
-def _literal_ip(host: str | None) -> str | None:
-    try:
-        return str(ipaddress.ip_address((host or "").strip("[]")))
-    except ValueError:
-        return None
-
-
-def classify(exc: BaseException, marks: SimpleNamespace, spec: MonitorSpec) -> CheckResult | None:
+def classify(exc: BaseException, marks: SimpleNamespace, timeout_ms: int) -> CheckResult | None:
     """Map a client exception to a failure kind; None for exceptions that are our bugs."""
-    if isinstance(exc, BlockedTarget):
-        return CheckResult.failure(ErrorKind.blocked_target, str(exc))
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+    cause = getattr(exc, "os_error", None)
+    if isinstance(exc, BlockedTarget) or isinstance(cause, BlockedTarget):
+        return CheckResult.failure(ErrorKind.blocked_target, str(cause or exc))
+    if isinstance(exc, aiohttp.ClientSSLError):
         return CheckResult.failure(ErrorKind.tls, str(exc))
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return CheckResult.failure(ErrorKind.dns, str(exc))
     if isinstance(exc, aiohttp.ClientConnectorError):
-        if isinstance(exc.os_error, BlockedTarget):
-            return CheckResult.failure(ErrorKind.blocked_target, str(exc.os_error))
-        if isinstance(exc, aiohttp.ClientConnectorDNSError):
-            return CheckResult.failure(ErrorKind.dns, str(exc))
-        if isinstance(exc.os_error, ConnectionRefusedError):
-            return CheckResult.failure(ErrorKind.refused, str(exc))
-        return CheckResult.failure(ErrorKind.unreachable, str(exc))
+        kind = ErrorKind.refused if isinstance(cause, ConnectionRefusedError) else ErrorKind.unreachable
+        return CheckResult.failure(kind, str(exc))
     if isinstance(exc, aiohttp.TooManyRedirects):
-        return CheckResult.failure(ErrorKind.too_many_redirects, str(exc))
-    if isinstance(exc, (aiohttp.ServerDisconnectedError, ConnectionResetError)):
-        return CheckResult.failure(ErrorKind.reset, str(exc) or "connection reset")
-    if isinstance(exc, aiohttp.ClientResponseError):
-        return CheckResult.failure(ErrorKind.protocol, str(exc))
-    if isinstance(exc, aiohttp.ClientPayloadError):
-        return CheckResult.failure(ErrorKind.protocol, str(exc))
-    if isinstance(exc, aiohttp.ClientOSError):
-        return CheckResult.failure(ErrorKind.reset, str(exc))
+        return CheckResult.failure(ErrorKind.too_many_redirects, f"more than {len(exc.history)} redirects")
+    if isinstance(exc, (aiohttp.ServerDisconnectedError, ConnectionResetError, aiohttp.ClientOSError)):
+        return CheckResult.failure(ErrorKind.reset, str(exc) or "connection reset by the server")
+    if isinstance(exc, (aiohttp.ClientResponseError, aiohttp.ClientPayloadError, aiohttp.InvalidURL,
+                        aiohttp.NonHttpUrlClientError)):
+        return CheckResult.failure(ErrorKind.protocol, str(exc) or type(exc).__name__)
     if isinstance(exc, TimeoutError):
-        kind = ErrorKind.read_timeout if hasattr(marks, "conn_end") else ErrorKind.connect_timeout
-        return CheckResult.failure(kind, f"no answer within {spec.timeout_ms} ms")
+        connected = "tls_end" in marks.__dict__
+        kind = ErrorKind.read_timeout if connected else ErrorKind.connect_timeout
+        return CheckResult.failure(kind, f"no answer within {timeout_ms} ms")
     return None
 
 
-async def check(spec: MonitorSpec, ctx: CheckContext) -> CheckResult:
-    marks = SimpleNamespace()
-    start = time.perf_counter()
-    timings = Timings()
-    literal = _literal_ip(urlsplit(spec.target).hostname)
+async def _read_capped(resp: aiohttp.ClientResponse, cap: int) -> tuple[bytes, bool]:
+    """At most ``cap`` bytes of the body, and whether there was more."""
+    chunks, size = [], 0
+    while size <= cap:
+        chunk = await resp.content.read(cap + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    data = b"".join(chunks)
+    return data[:cap], len(data) > cap
+
+
+def _assert_body(opts: HttpOptions, data: bytes, truncated: bool) -> CheckResult | None:
+    if opts.keyword is not None:
+        failure = body_assert.check_keyword(data, truncated, opts.keyword, opts.keyword_absent)
+        if failure:
+            return failure
+    if opts.json_path is not None:
+        return body_assert.check_json(data, truncated, opts.json_path, opts.json_equals)
+    return None
+
+
+async def _request(spec: MonitorSpec, opts: HttpOptions, ctx: CheckContext, marks: SimpleNamespace
+                   ) -> tuple[int, bytes, bool, dict[str, Any]]:
+    token = current_marks.set(marks)
     try:
-        if literal:  # aiohttp skips the resolver for IP literals
-            ensure_allowed(literal, ctx.allow_private)
         async with ctx.http.request(
-            spec.expectations.get("method", "GET"), spec.target,
-            headers=spec.expectations.get("headers"),
-            allow_redirects=True, max_redirects=spec.expectations.get("max_redirects", 10),
+            opts.method, spec.target, headers=opts.headers or None,
+            data=opts.body.encode() if opts.body is not None else None,
+            allow_redirects=opts.max_redirects > 0, max_redirects=opts.max_redirects,
+            ssl=False if opts.tls_skip_verify else (ctx.tls_context or True),
             trace_request_ctx=marks, timeout=aiohttp.ClientTimeout(total=spec.timeout_ms / 1000),
         ) as resp:
-            await resp.content.read(spec.expectations.get("max_body_bytes", 65536))
-            status = resp.status
+            detail: dict[str, Any] = {}
+            if getattr(marks, "cert_der", None):
+                detail["certificate"] = from_der(marks.cert_der).as_dict()
+            if resp.history:
+                detail["redirects"] = len(resp.history)
+            data, truncated = await _read_capped(resp, opts.max_body_bytes)
+            return resp.status, data, truncated, detail
+    finally:
+        current_marks.reset(token)
+
+
+async def check(spec: MonitorSpec, opts: HttpOptions, ctx: CheckContext) -> CheckResult:
+    marks = SimpleNamespace()
+    start = time.perf_counter()
+    try:
+        status, data, truncated, detail = await _request(spec, opts, ctx, marks)
     except Exception as exc:
-        failure = classify(exc, marks, spec)
+        failure = classify(exc, marks, spec.timeout_ms)
         if failure is None:
             raise
+        failure.timings = _timings(marks, start, time.perf_counter())
         return failure
-    end = time.perf_counter()
-    if hasattr(marks, "dns_start") and hasattr(marks, "dns_end"):
-        timings.dns_us = _us(marks.dns_start, marks.dns_end)
-    if hasattr(marks, "conn_start") and hasattr(marks, "conn_end"):
-        timings.connect_us = _us(marks.conn_start, marks.conn_end) - timings.dns_us
-    if hasattr(marks, "headers"):
-        timings.ttfb_us = _us(getattr(marks, "sent", start), marks.headers)
-    timings.total_us = _us(start, end)
-    if not _expected_status(spec, status):
-        return CheckResult.failure(ErrorKind.http_status, f"unexpected status {status}",
-                                   status_code=status, timings=timings)
-    return CheckResult(up=True, status_code=status, timings=timings)
+    timings = _timings(marks, start, time.perf_counter())
+    ok_status = status in opts.status_codes if opts.status_codes else 200 <= status < 400
+    failure = (CheckResult.failure(ErrorKind.http_status, f"unexpected status {status}")
+               if not ok_status else _assert_body(opts, data, truncated))
+    result = failure or CheckResult(up=True)
+    result.status_code, result.timings, result.detail = status, timings, detail
+    return result

@@ -65,3 +65,10 @@ SELECT count(*) FROM drop_chunks('rollup_1h', older_than => %(older_than)s::time
 
 -- name: delete_old_daily
 DELETE FROM rollup_1d WHERE bucket < %(older_than)s;
+
+-- name: window_stats
+SELECT * FROM vigil_window_stats(%(ids)s::integer[], %(from_ts)s, %(to_ts)s) ORDER BY monitor_id;
+
+-- name: window_region_stats
+SELECT * FROM vigil_window_region_stats(%(ids)s::integer[], %(from_ts)s, %(to_ts)s)
+ORDER BY monitor_id, region_id;

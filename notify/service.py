@@ -1,0 +1,61 @@
+"""`vigil notifier`: the delivery worker. A poll loop rather than one arq job per row: each
+pass claims a batch with FOR UPDATE SKIP LOCKED, so any number of notifiers run side by
+side without sending a row twice, and an idle one costs one indexed query per poll. Once a
+minute it also queues the weekly SLO reports when they are due (idempotent: the outbox's
+dedupe key holds the account, week and channel)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime
+
+from notify.delivery import deliver_due
+from notify.outbox import enqueue_weekly_reports
+from notify.report.schedule import due_week
+from notify.transports.base import TransportContext
+from notify.transports.http import make_session
+from vigil.db import open_pool
+from vigil.settings import Settings
+
+log = logging.getLogger(__name__)
+REPORT_CHECK_SECONDS = 60.0
+
+
+async def queue_due_reports(pool, settings: Settings, now: datetime | None = None) -> list[int]:
+    week = due_week(now or datetime.now(UTC), settings.report_weekday, settings.report_hour,
+                    settings.report_timezone)
+    if week is None:
+        return []
+    async with pool.connection() as conn:
+        ids = await enqueue_weekly_reports(conn, week)
+    if ids:
+        log.info("queued %d weekly report(s) for %s", len(ids), week)
+    return ids
+
+
+async def run_notifier(settings: Settings, stop: asyncio.Event) -> None:
+    pool = await open_pool(settings.database_url, max_size=4, wait=False)
+    http = make_session(settings.allow_private_targets)
+    ctx = TransportContext(settings=settings, http=http, pool=pool)
+    next_report_check = 0.0
+    log.info("notifier started")
+    try:
+        while not stop.is_set():
+            sent = []
+            try:
+                if time.monotonic() >= next_report_check:
+                    next_report_check = time.monotonic() + REPORT_CHECK_SECONDS
+                    await queue_due_reports(pool, settings)
+                sent = await deliver_due(pool, ctx)
+            except Exception:  # database away and the like: log, wait, try again
+                log.exception("delivery pass failed; retrying in %.1f s", settings.notify_poll_seconds)
+            if not sent:
+                try:
+                    await asyncio.wait_for(stop.wait(), settings.notify_poll_seconds)
+                except TimeoutError:
+                    pass
+    finally:
+        await http.close()
+        await pool.close()

@@ -1,0 +1,1 @@
+"""Channel transports: base.py (shared signature and errors), one module per kind, registry.py."""

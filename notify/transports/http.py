@@ -1,0 +1,68 @@
+"""POSTing a JSON document to a receiver, with the outbound-address rule and status mapping
+every HTTP transport shares."""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from ingest.checks.http_transport import GuardedResolver
+from notify.retry import is_permanent_status
+from notify.transports.base import TransportContext, TransportError
+from vigil.netguard import BlockedTarget, ensure_allowed, guarded_socket_factory
+
+MAX_RESPONSE_BYTES = 65536
+
+
+def make_session(allow_private: bool) -> aiohttp.ClientSession:
+    """One session per delivery worker: the resolver gives a clear refusal for names that
+    resolve only to forbidden addresses, the socket factory judges the address connected to."""
+    connector = aiohttp.TCPConnector(resolver=GuardedResolver(allow_private), limit=100,
+                                     socket_factory=guarded_socket_factory(allow_private))
+    return aiohttp.ClientSession(connector=connector, headers={"User-Agent": "Vigil-Notifier/0.1"})
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None  # an HTTP date: fall back to our own backoff
+
+
+def _check_literal(url: str, allow_private: bool) -> None:
+    host = (urlsplit(url).hostname or "").strip("[]")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return
+    ensure_allowed(host, allow_private)  # aiohttp skips the resolver for IP literals
+
+
+async def post_json(ctx: TransportContext, url: str, body: bytes, headers: dict[str, str]) -> int:
+    timeout = aiohttp.ClientTimeout(total=ctx.settings.notify_timeout_seconds)
+    try:
+        _check_literal(url, ctx.settings.allow_private_targets)
+        async with ctx.http.post(url, data=body, headers={"Content-Type": "application/json", **headers},
+                                 timeout=timeout, allow_redirects=False) as resp:
+            text = (await resp.content.read(MAX_RESPONSE_BYTES)).decode("utf-8", "replace")
+            status = resp.status
+            retry_after = _retry_after(resp.headers.get("Retry-After"))
+    except BlockedTarget as exc:
+        raise TransportError(str(exc), permanent=True) from None
+    except aiohttp.ClientConnectorError as exc:
+        if isinstance(exc.os_error, BlockedTarget):
+            raise TransportError(str(exc.os_error), permanent=True) from None
+        raise TransportError(f"cannot connect: {exc}") from None
+    except TimeoutError:
+        raise TransportError(f"no answer within {ctx.settings.notify_timeout_seconds:g} s") from None
+    except aiohttp.ClientError as exc:
+        raise TransportError(f"{type(exc).__name__}: {exc}") from None
+    if 200 <= status < 300:
+        return status
+    detail = f"receiver answered {status}" + (f": {text[:200]}" if text.strip() else "")
+    if 300 <= status < 400:
+        raise TransportError(detail + " (redirects are not followed)", permanent=True, status_code=status)
+    raise TransportError(detail, permanent=is_permanent_status(status), status_code=status,
+                         retry_after=retry_after)
