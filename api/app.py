@@ -13,6 +13,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import ApiKeyAuth
 from api.channels.controllers import ChannelController
+from api.deadletters.controllers import list_dead_letters
 from api.errors import HANDLERS, internal
 from api.health import health
 from api.heartbeats.controllers import HEARTBEAT_HANDLERS
@@ -24,7 +25,7 @@ from vigil.db import open_pool
 from vigil.settings import Settings, get_settings
 
 ROUTE_HANDLERS = [health, MonitorController, *HEARTBEAT_HANDLERS, ChannelController, NotificationController,
-                  MonitorStatsController, GroupStatsController]
+                  list_dead_letters, MonitorStatsController, GroupStatsController]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

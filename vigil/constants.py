@@ -16,6 +16,10 @@ SCHEDULER_WATERMARK_KEY = "vigil:scheduler:watermark:"
 # is what makes two schedulers enqueue a slot once. Must exceed the scheduler catch-up.
 JOB_RESULT_TTL_SECONDS = 3600
 
+# Dead-lettered check batches (h-pipeline): a Redis list next to the queues they came
+# from, because the usual reason a job fails every try is that the database is down.
+DEAD_LETTER_KEY = "vigil:dead-letters"
+
 API_KEY_PREFIX = "vgl_"
 
 MONITOR_KINDS = ("http", "tcp", "dns", "tls", "heartbeat")
