@@ -240,3 +240,17 @@ async def test_repeated_questions_share_an_answer_for_a_few_seconds_within_an_ac
     _, other_key = create_account_with_key(db, "third", "admin")
     r = await client.get(url, params=WINDOW, headers={"Authorization": f"Bearer {other_key}"})
     assert r.status_code == 404  # another account's identical question is never served the answer
+
+
+async def test_daily_series_of_one_region_fills_days_without_results(client, auth, seeded):
+    shop = seeded.monitors["shop"]
+    params = {"from": (BASE - timedelta(days=1)).isoformat(), "to": (BASE + timedelta(days=2)).isoformat(),
+              "resolution": "1d", "region": "us"}
+    r = await client.get(f"/api/v1/monitors/{shop['id']}/series", params=params, headers=auth)
+    assert r.status_code == 200, r.text
+    points = r.json()["points"]
+    assert [p["slots"] for p in points] == [0, 170, 0]
+    n = _counts(slots(seeded.of("shop", "us"), 1))
+    assert (points[1]["up_slots"], points[1]["down_slots"], points[1]["missed_slots"]) == (n["up"], n["down"], n["missed"])
+    assert points[1]["latency_p95_ms"] == pytest.approx(percentile(seeded.of("shop", "us"), 0.95), rel=0.01)
+    assert points[0]["uptime_pct"] is None and points[2]["latency_p50_ms"] is None
