@@ -22,12 +22,14 @@ from api.maintenance.controllers import MaintenanceController
 from api.monitors.controllers import MonitorController
 from api.notifications.controllers import NotificationController
 from api.rules.controllers import RuleController
+from api.stats.controllers import GroupStatsController, MonitorStatsController
 from vigil.constants import API_PREFIX
 from vigil.db import open_pool
 from vigil.settings import Settings, get_settings
 
 ROUTE_HANDLERS = [health, MonitorController, *HEARTBEAT_HANDLERS, ChannelController, NotificationController,
-                  list_dead_letters, RuleController, MaintenanceController, IncidentController]
+                  list_dead_letters, RuleController, MaintenanceController, IncidentController,
+                  MonitorStatsController, GroupStatsController]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

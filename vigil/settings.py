@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     report_hour: int = Field(default=8, ge=0, le=23)
     report_timezone: str = "UTC"
 
+    # Stats API: identical questions within this many seconds share one answer (0 = off).
+    stats_cache_seconds: float = Field(default=5.0, ge=0)
+
     log_level: str = "INFO"
 
 
