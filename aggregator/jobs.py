@@ -1,4 +1,5 @@
-"""Aggregator cron job: roll what is due into rollup_1h/rollup_1d, then apply retention."""
+"""Aggregator cron job: roll what is due into rollup_1h/rollup_1d, apply retention, and
+pack the indexes of closed raw chunks."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from aggregator.packing import pack_closed_chunks
 from aggregator.retention import apply_retention
 from aggregator.rollup import roll
 
@@ -16,6 +18,8 @@ async def aggregate(ctx: dict[str, Any]) -> int:
     """Roll finished buckets and drop expired chunks; returns hour buckets rolled."""
     pool = ctx["pool"]
     rolled = await roll(pool)
+    now = datetime.now(UTC)
     async with pool.connection() as conn:
-        await apply_retention(conn, ctx["settings"], datetime.now(UTC))
+        await apply_retention(conn, ctx["settings"], now)
+    await pack_closed_chunks(ctx["settings"].database_url, now)
     return rolled

@@ -13,16 +13,23 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import ApiKeyAuth
 from api.channels.controllers import ChannelController
+from api.deadletters.controllers import list_dead_letters
 from api.errors import HANDLERS, internal
 from api.health import health
 from api.heartbeats.controllers import HEARTBEAT_HANDLERS
+from api.incidents.controllers import IncidentController
+from api.maintenance.controllers import MaintenanceController
 from api.monitors.controllers import MonitorController
 from api.notifications.controllers import NotificationController
+from api.rules.controllers import RuleController
+from api.stats.controllers import GroupStatsController, MonitorStatsController
 from vigil.constants import API_PREFIX
 from vigil.db import open_pool
 from vigil.settings import Settings, get_settings
 
-ROUTE_HANDLERS = [health, MonitorController, *HEARTBEAT_HANDLERS, ChannelController, NotificationController]
+ROUTE_HANDLERS = [health, MonitorController, *HEARTBEAT_HANDLERS, ChannelController, NotificationController,
+                  list_dead_letters, RuleController, MaintenanceController, IncidentController,
+                  MonitorStatsController, GroupStatsController]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

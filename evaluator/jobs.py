@@ -1,13 +1,14 @@
-"""Evaluator cron job (rules are built in the alerting work)."""
+"""Evaluator cron job: one tick per minute (see evaluator/tick.py)."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-log = logging.getLogger(__name__)
+from evaluator.tick import evaluate_minute
 
 
 async def evaluate(ctx: dict[str, Any]) -> int:
-    """Evaluate every enabled rule for the current minute; returns rules evaluated."""
-    return 0
+    """Evaluate every enabled rule for the current minute (or ctx["at"]); returns the number
+    of (rule, monitor) pairs that were bad or had an open incident (the rest change nothing)."""
+    outcomes = await evaluate_minute(ctx["pool"], ctx.get("at"))
+    return sum(o.evaluated for o in outcomes)

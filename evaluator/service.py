@@ -25,7 +25,7 @@ def main(args: argparse.Namespace) -> int:
                 print(f"vigil evaluator: --at must be an ISO time, got {args.at!r}", file=sys.stderr)
                 return 2
         evaluated = asyncio.run(run_job_once(settings, evaluate, **extra))
-        print(f"evaluated {evaluated} rule(s)")
+        print(f"evaluated; {evaluated} (rule, monitor) pair(s) bad or with an open incident")
         return 0
     run_worker(lambda: make_cron_worker(settings, QUEUE, [(evaluate, {"second": 10})]))
     return 0

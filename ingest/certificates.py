@@ -33,7 +33,7 @@ async def store_certificates(pool: AsyncConnectionPool, region_id: int,
         "issuers": [c["issuer"] for _, c in seen],
     }
     try:
-        async with pool.connection() as conn:
+        async with pool.connection(timeout=2) as conn:  # never hold a batch while the database is down
             await conn.execute(sql("store_tls_certificates"), params)
     except Exception:
         log.warning("could not record %d TLS certificates; the next checks will", len(seen), exc_info=True)

@@ -3,21 +3,26 @@
 Every tick it enqueues every slot second between the region's watermark and now. Job
 ids are derived from (region, slot, batch), and arq refuses an id it already holds, so
 two schedulers running at once enqueue each batch once, and a restarted scheduler resumes
-from the watermark without gaps or doubles (up to scheduler_max_catchup_seconds)."""
+from the watermark without gaps or doubles (up to scheduler_max_catchup_seconds).
+
+Every ``missed_sweep_seconds`` it also runs the missed-slot sweeper (ingest/missed.py),
+which stores a slot no worker checked as missed."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
 from collections import defaultdict
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 from psycopg_pool import AsyncConnectionPool
 
+from ingest.missed import sweep_missed
 from ingest.slots import SlotTable, batches, job_id
 from vigil.constants import SCHEDULER_WATERMARK_KEY, check_queue
 from vigil.db import open_pool
@@ -46,45 +51,77 @@ class Scheduler:
                 expectations = json.loads(expectations)
             attempts = int(expectations.get("attempts", 1)) if expectations else 1
             per_region[region].append((mid, interval_s, (mid, kind, target, timeout_ms,
-                                                         expectations or {}, attempts)))
+                                                         expectations or {}, attempts, interval_s)))
             region_ids[region] = region_id
         self.tables = {r: (region_ids[r], SlotTable.build(entries)) for r, entries in per_region.items()}
 
     async def tick(self, now: int | None = None) -> int:
-        """Enqueue every due slot up to ``now`` for every region; returns jobs enqueued."""
+        """Enqueue every due slot up to ``now`` + lead for every region; returns jobs enqueued.
+        Slots ahead of now are deferred to their second, so a worker starts them on time
+        instead of up to a tick late."""
         now = int(time.time()) if now is None else now
+        upto = now + self.settings.scheduler_lead_seconds
+        expires = timedelta(seconds=self.settings.scheduler_max_catchup_seconds + 60)
         enqueued = 0
         for region, (region_id, table) in self.tables.items():
             key = SCHEDULER_WATERMARK_KEY + region
             mark = await self.redis.get(key)
             start = now if mark is None else int(mark) + 1
             start = max(start, now - self.settings.scheduler_max_catchup_seconds)
-            for t in range(start, now + 1):
+            for t in range(start, upto + 1):
+                defer = datetime.fromtimestamp(t, UTC) if t > now else None
                 for n, batch in enumerate(batches(table.due(t), self.settings.batch_size)):
                     job = await self.redis.enqueue_job(
-                        "run_batch", t, region_id, list(batch),
-                        _job_id=job_id(region, t, n), _queue_name=check_queue(region),
-                        _expires=timedelta(seconds=self.settings.scheduler_max_catchup_seconds + 60))
+                        "run_batch", t, region_id, list(batch), _job_id=job_id(region, t, n),
+                        _queue_name=check_queue(region), _defer_until=defer, _expires=expires)
                     enqueued += job is not None
-            if start <= now:
-                await self.redis.set(key, now)
+            if start <= upto:
+                await self.redis.set(key, upto)
         self.enqueued_jobs += enqueued
         return enqueued
 
+    async def sweep(self) -> int:
+        s = self.settings
+        return await sweep_missed(self.pool, s.missed_grace_seconds, s.scheduler_max_catchup_seconds)
+
     async def run(self, stop: asyncio.Event) -> None:
-        last_refresh = 0.0
+        """Tick on Redis alone, and refresh monitors and sweep missed slots in a task of
+        their own: while the database is down, the last known monitors keep being scheduled."""
+        database = asyncio.create_task(self._database_loop(stop), name="scheduler-database")
+        try:
+            while not stop.is_set():
+                try:
+                    await self.tick()
+                except Exception as exc:
+                    log.warning("scheduler tick failed (%s: %s); retrying", type(exc).__name__, exc)
+                await _wait(stop, self.settings.scheduler_tick_seconds)
+        finally:
+            database.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await database
+
+    async def _database_loop(self, stop: asyncio.Event) -> None:
+        last_refresh = last_sweep = -1e9
         while not stop.is_set():
-            try:
-                if time.monotonic() - last_refresh >= self.settings.scheduler_refresh_seconds:
+            if time.monotonic() - last_refresh >= self.settings.scheduler_refresh_seconds:
+                try:
                     await self.refresh()
                     last_refresh = time.monotonic()
-                await self.tick()
-            except Exception:
-                log.exception("scheduler tick failed; retrying")
-            try:
-                await asyncio.wait_for(stop.wait(), self.settings.scheduler_tick_seconds)
-            except TimeoutError:
-                pass
+                except Exception as exc:
+                    log.warning("monitor refresh failed (%s: %s); keeping the last known monitors",
+                                type(exc).__name__, exc)
+            if time.monotonic() - last_sweep >= self.settings.missed_sweep_seconds:
+                try:
+                    await self.sweep()
+                    last_sweep = time.monotonic()
+                except Exception as exc:
+                    log.warning("missed-slot sweep failed (%s: %s); retrying", type(exc).__name__, exc)
+            await _wait(stop, min(self.settings.scheduler_refresh_seconds, self.settings.missed_sweep_seconds))
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
 
 
 async def run_scheduler(settings: Settings, stop: asyncio.Event) -> None:

@@ -1,31 +1,51 @@
 """The check worker: an arq worker serving one region's queue. Each job is one batch of
 due checks for one slot; the worker runs them concurrently and writes their results
-through the shared ResultWriter before the job is acknowledged."""
+through the shared ResultWriter before the job is acknowledged.
+
+Job-level failures (database down past the writer's buffer, a batch over its time limit,
+a worker killed mid-batch) are retried by the queue with exponential backoff; after
+``worker_job_tries`` tries the batch is dead-lettered (ingest/deadletters.py). SIGTERM
+stops taking jobs, lets running batches finish for ``worker_shutdown_wait_seconds`` and
+puts the rest back on the queue (arq retries cancelled jobs)."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from arq.connections import RedisSettings
-from arq.worker import Worker
+from arq.worker import Retry, Worker
+from psycopg_pool import PoolTimeout
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from ingest import deadletters
 from ingest.certificates import certificate_of, store_certificates
 from ingest.checks.base import CheckContext, MonitorSpec
 from ingest.context import make_check_context
+from ingest.health import WorkerStats, start_health_server
 from ingest.runner import run_check
-from ingest.writer import ResultRow, ResultWriter
+from ingest.writer import BufferFull, ResultRow, ResultWriter
 from vigil.constants import JOB_RESULT_TTL_SECONDS, check_queue
 from vigil.db import open_pool
 from vigil.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# A job's payload: (id, kind, target, timeout_ms, expectations, attempts) per monitor.
-SpecTuple = tuple[int, str, str, int, dict, int]
+# A job's payload: (id, kind, target, timeout_ms, expectations, attempts, interval_s) per
+# monitor (MonitorSpec's fields in order; interval_s bounds the retries inside the slot).
+SpecTuple = tuple[int, str, str, int, dict, int, int]
+
+# Young-generation allocations between collections (Python's default is 700).
+GC_THRESHOLD = 20_000
+
+# Failures of the job as a whole (not of a check): the queue retries them.
+JOB_FAILURES = (BufferFull, TimeoutError, psycopg.Error, PoolTimeout)
 
 
 def result_row(slot: int, region_id: int, spec: MonitorSpec, started: float, res) -> ResultRow:
@@ -35,46 +55,133 @@ def result_row(slot: int, region_id: int, spec: MonitorSpec, started: float, res
             res.status_code, res.attempts, res.up)
 
 
-async def run_batch(ctx: dict[str, Any], slot: int, region_id: int, monitors: list[SpecTuple]) -> int:
-    """Check every monitor of the batch for this slot and store the results; returns the count."""
+def retry_delay(settings: Settings, job_try: int) -> float:
+    """Exponential backoff between tries of a failed job: base, 2×base, 4×base, ..."""
+    return settings.worker_retry_backoff_seconds * 2 ** (job_try - 1)
+
+
+async def check_batch(ctx: dict[str, Any], slot: int, region_id: int,
+                      monitors: list[SpecTuple]) -> list[ResultRow]:
     check_ctx: CheckContext = ctx["check_ctx"]
     sem: asyncio.Semaphore = ctx["semaphore"]
+    stats: WorkerStats = ctx["stats"]
     certificates: list = []
 
     async def one(t: SpecTuple) -> ResultRow:
         spec = MonitorSpec(*t)
         async with sem:
-            started = time.time()
-            res = await run_check(spec, check_ctx)
+            stats.in_flight_checks += 1
+            try:
+                started = time.time()
+                res = await run_check(spec, check_ctx)
+            finally:
+                stats.in_flight_checks -= 1
         if cert := certificate_of(spec.id, res.detail):
             certificates.append(cert)
         return result_row(slot, region_id, spec, started, res)
 
     rows = await asyncio.gather(*(one(t) for t in monitors))
-    await ctx["writer"].write(rows)
+    # Best effort and after the checks: the certificate is seen again at the next check.
     await store_certificates(ctx["pool"], region_id, certificates)
-    return len(rows)
+    return rows
+
+
+async def run_batch(ctx: dict[str, Any], slot: int, region_id: int, monitors: list[SpecTuple]) -> int:
+    """Check every monitor of the batch for this slot and store the results; returns the count."""
+    settings: Settings = ctx["settings"]
+    stats: WorkerStats = ctx["stats"]
+    job_try = ctx.get("job_try", 1)
+    if job_try > settings.worker_job_tries:
+        # Only reached when earlier tries never returned (the worker died or hung).
+        await _dead_letter(ctx, slot, region_id, monitors, job_try - 1, "worker lost the job on every try")
+        return 0
+    stats.in_flight_jobs += 1
+    try:
+        async with asyncio.timeout(settings.worker_job_timeout_seconds):
+            rows = await check_batch(ctx, slot, region_id, monitors)
+            await ctx["writer"].write(rows)
+        return len(rows)
+    except JOB_FAILURES as exc:
+        error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if job_try >= settings.worker_job_tries:
+            await _dead_letter(ctx, slot, region_id, monitors, job_try, error)
+            return 0
+        delay = retry_delay(settings, job_try)
+        stats.jobs_retried += 1
+        log.warning("batch %s (slot %d, %d checks) failed on try %d (%s); retrying in %.1f s",
+                    ctx.get("job_id"), slot, len(monitors), job_try, error, delay)
+        raise Retry(defer=delay) from exc
+    finally:
+        stats.in_flight_jobs -= 1
+
+
+async def _dead_letter(ctx: dict[str, Any], slot: int, region_id: int, monitors: list[SpecTuple],
+                       tries: int, error: str) -> None:
+    settings: Settings = ctx["settings"]
+    job_id = ctx.get("job_id", f"chk:{settings.region}:{slot}:?")
+    log.error("batch %s (slot %d, %d checks) dead-lettered after %d tries: %s",
+              job_id, slot, len(monitors), tries, error)
+    item = deadletters.entry(job_id, settings.region, region_id, slot, monitors, tries, error)
+    await deadletters.push(ctx["redis"], item, settings.dead_letter_max)
+    ctx["stats"].dead_lettered += 1
 
 
 async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx["settings"]
     ctx["pool"] = await open_pool(settings.database_url, min_size=1, max_size=4, wait=False)
     writer = ResultWriter(ctx["pool"], settings.writer_flush_rows, settings.writer_flush_seconds,
-                          settings.writer_buffer_rows)
+                          settings.writer_buffer_rows, settings.writer_ack_wait_seconds)
     writer.start()
     ctx["writer"] = writer
     ctx["check_ctx"] = make_check_context(settings.allow_private_targets, pool=ctx["pool"])
     ctx["semaphore"] = asyncio.Semaphore(settings.worker_concurrency)
+    ctx.setdefault("stats", WorkerStats())
+    if ctx.get("tune_gc"):
+        # Each check allocates hundreds of short-lived objects, few of them in cycles: with
+        # the default thresholds the cyclic collector runs every few checks and rescans the
+        # long-lived ones. Freeze what startup built and collect young objects less often.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(GC_THRESHOLD, 20, 20)
+    if settings.worker_health_port and "redis" in ctx:
+        ctx["health"] = await start_health_server(ctx, settings.worker_health_port)
     log.info("worker for region %s ready", settings.region)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    if "health" in ctx:
+        await ctx["health"].cleanup()
     if "writer" in ctx:
-        await ctx["writer"].close()
+        await ctx["writer"].close(ctx["settings"].worker_shutdown_wait_seconds)
     if "check_ctx" in ctx:
         await ctx["check_ctx"].http.close()
     if "pool" in ctx:
         await ctx["pool"].close()
+
+
+class CheckWorker(Worker):
+    """arq's worker, made to outlive a Redis restart: a poll that cannot reach Redis is
+    logged and retried instead of ending the process. Jobs Redis lost are stored as missed
+    by the scheduler's sweeper; a job whose acknowledgement was lost runs again and its
+    repeat writes nothing."""
+
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        # arq takes a job slot before its Redis transaction and gives it back only on a
+        # Redis *reply* error; a lost connection there would leak the slot for good.
+        for one in job_ids:
+            try:
+                await super().start_jobs([one])
+            except (RedisConnectionError, RedisTimeoutError, ConnectionError):
+                self.job_counter -= 1
+                self.sem.release()
+                raise
+
+    async def _poll_iteration(self) -> None:
+        try:
+            await super()._poll_iteration()
+        except (RedisConnectionError, RedisTimeoutError, ConnectionError) as exc:
+            log.warning("redis unavailable (%s); retrying in 1 s", exc)
+            await asyncio.sleep(1)
 
 
 def make_worker(settings: Settings, **overrides: Any) -> Worker:
@@ -84,13 +191,17 @@ def make_worker(settings: Settings, **overrides: Any) -> Worker:
         redis_settings=RedisSettings.from_dsn(settings.redis_url),
         on_startup=startup,
         on_shutdown=shutdown,
-        ctx={"settings": settings},
+        ctx={"settings": settings, "tune_gc": True},  # a worker process of its own
         max_jobs=settings.worker_max_jobs,
-        job_timeout=300,
+        # arq's own limit stays above ours, so ours fires first and becomes a retry (arq
+        # would record a timed-out job as failed, never to run again).
+        job_timeout=settings.worker_job_timeout_seconds + 1,
         keep_result=JOB_RESULT_TTL_SECONDS,
-        max_tries=5,
-        poll_delay=0.1,
+        # One try more than ours: the extra one only dead-letters a job whose worker died.
+        max_tries=settings.worker_job_tries + 1,
+        poll_delay=0.05,  # a deferred slot's job starts at most this late
         handle_signals=True,
+        job_completion_wait=settings.worker_shutdown_wait_seconds,
     )
     kwargs.update(overrides)
-    return Worker(**kwargs)
+    return CheckWorker(**kwargs)

@@ -1,14 +1,19 @@
 """Batched binary COPY of check results into the hypertable.
 
 Rows from all of a worker's running jobs are gathered and flushed together, by size or
-by age. ``write()`` returns only once its rows are committed, so a job is acknowledged
-to the queue only after its results are durable (at-least-once delivery). A job that is
-run twice finds its rows already stored: the unique key (monitor, region, slot) turns the
-second write into a no-op (exactly-once storage).
+by age. ``write()`` returns once its rows are committed, so a job is acknowledged to the
+queue only after its results are durable (at-least-once delivery). A job that is run
+twice finds its rows already stored: the unique key (monitor, region, slot) turns the
+second write into a no-op (exactly-once storage). A real result arriving after the
+missed-slot sweeper marked its slot missed replaces the marker.
 
-While the database is unreachable, rows wait in memory and the flush is retried; past
-``max_buffer_rows`` the newest writes are refused (logged and counted in
-``dropped_rows``), which fails their jobs so the queue retries them later."""
+While the database is unreachable, rows wait in memory and the flush is retried with
+backoff. A job waits ``ack_wait_seconds`` for its rows; if the database is still down
+then, ``write()`` returns with the rows held in the buffer (the worker keeps checking;
+the rows are written on recovery, or become missed slots if the process dies first).
+Past ``max_buffer_rows`` a write is refused: logged, counted in ``dropped_rows``, and
+``BufferFull`` fails the job, which the queue retries with backoff and dead-letters after
+its last try."""
 
 from __future__ import annotations
 
@@ -21,6 +26,8 @@ from datetime import datetime
 import psycopg
 from psycopg import errors
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from vigil.constants import ErrorKind
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +62,16 @@ async def store_rows(conn: psycopg.AsyncConnection, rows: list[ResultRow]) -> No
             await conn.execute("CREATE TEMP TABLE IF NOT EXISTS results_stage "
                                "(LIKE check_results) ON COMMIT DELETE ROWS")
             await copy_rows(conn, rows, "results_stage")
-            await conn.execute("INSERT INTO check_results SELECT * FROM results_stage "
-                               "ON CONFLICT DO NOTHING")
+            await conn.execute(_INSERT_NEW)
+
+
+# Rows already stored are left alone, except a missed-slot marker, which a real result
+# (one with attempts > 0) replaces.
+_INSERT_NEW = (
+    f"INSERT INTO check_results ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM results_stage "
+    "ON CONFLICT (monitor_id, region_id, time) DO UPDATE SET "
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS if c not in ("time", "monitor_id", "region_id"))
+    + f" WHERE check_results.error_kind = {int(ErrorKind.missed)} AND EXCLUDED.attempts > 0")
 
 
 @dataclass
@@ -67,16 +82,20 @@ class _Pending:
 
 class ResultWriter:
     def __init__(self, pool: AsyncConnectionPool, flush_rows: int = 5000, flush_seconds: float = 0.5,
-                 max_buffer_rows: int = 200_000) -> None:
+                 max_buffer_rows: int = 200_000, ack_wait_seconds: float = 5.0) -> None:
         self.pool = pool
         self.flush_rows = flush_rows
         self.flush_seconds = flush_seconds
         self.max_buffer_rows = max_buffer_rows
+        self.ack_wait_seconds = ack_wait_seconds
+        self.database_down = False
+        self.held_rows = 0  # rows of acknowledged jobs that waited in the buffer for the database
         self._pending: list[_Pending] = []
         self._buffered = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self.written_rows = 0
+        self.flushes = 0
         self.dropped_rows = 0
         self.failed_flushes = 0
 
@@ -87,20 +106,32 @@ class ResultWriter:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="result-writer")
 
-    async def close(self) -> None:
-        """Flush what is buffered (bounded by the caller's patience), then stop."""
+    async def close(self, patience_seconds: float = 10.0) -> None:
+        """Flush what is buffered, retrying for up to ``patience_seconds``, then stop. Rows
+        still unwritten then are logged as lost (the sweeper will store their slots as missed)."""
         if self._task:
             self._task.cancel()
             try:
                 await self._task
             except asyncio.CancelledError:
                 pass
+        tries = max(1, int(patience_seconds / 0.5))
+        for i in range(tries):
+            if not self._pending:
+                break
+            if not await self._flush_once() and i + 1 < tries:
+                await asyncio.sleep(0.5)
         if self._pending:
-            await self._flush_once()
+            lost = sum(len(p.rows) for p in self._pending)
+            self.dropped_rows += lost
+            log.error("database still unavailable at shutdown: %d buffered rows lost "
+                      "(their slots will be stored as missed)", lost)
 
-    async def write(self, rows: list[ResultRow]) -> None:
+    async def write(self, rows: list[ResultRow]) -> bool:
+        """Returns True once the rows are committed, False if they are held in the buffer
+        because the database has been down for ack_wait_seconds."""
         if not rows:
-            return
+            return True
         if self._buffered + len(rows) > self.max_buffer_rows:
             self.dropped_rows += len(rows)
             log.error("writer buffer full (%d rows); refusing %d rows, job will be retried",
@@ -111,7 +142,17 @@ class ResultWriter:
         self._buffered += len(rows)
         if self._buffered >= self.flush_rows:
             self._wake.set()
-        await item.done
+        while True:
+            try:
+                await asyncio.wait_for(asyncio.shield(item.done), self.ack_wait_seconds)
+                return True
+            except TimeoutError:
+                if self.database_down:
+                    self.held_rows += len(rows)
+                    item.done.add_done_callback(_consume)
+                    log.warning("database down: acknowledging a job with %d rows held in the buffer",
+                                len(rows))
+                    return False
 
     async def _run(self) -> None:
         backoff = 0.2
@@ -138,6 +179,7 @@ class ResultWriter:
                 await store_rows(conn, rows)
         except (psycopg.OperationalError, PoolTimeout) as exc:
             self.failed_flushes += 1
+            self.database_down = True
             log.warning("database unavailable, holding %d rows for retry: %s", len(rows), exc)
             self._pending = batch + self._pending
             return False
@@ -150,8 +192,16 @@ class ResultWriter:
             return True
         self._buffered -= len(rows)
         self.written_rows += len(rows)
+        self.flushes += 1
+        self.database_down = False
         log.debug("wrote %d rows in %.1f ms", len(rows), (time.perf_counter() - started) * 1000)
         for item in batch:
             if not item.done.done():
                 item.done.set_result(None)
         return True
+
+
+def _consume(fut: asyncio.Future) -> None:
+    """Nobody awaits a held write any more: read its outcome so it is not reported as unread."""
+    if not fut.cancelled() and fut.exception() is not None:
+        log.error("held rows could not be written: %s", fut.exception())

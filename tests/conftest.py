@@ -22,6 +22,9 @@ os.environ.setdefault("VIGIL_ALLOW_PRIVATE_TARGETS", "1")
 
 DATA_TABLES = ("check_results",)
 
+# Fixtures of the alerting tests (pool, ...).
+pytest_plugins = ["tests.alerts_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def pg() -> Iterator[Postgres]:

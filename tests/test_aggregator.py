@@ -164,3 +164,31 @@ def test_aggregator_once_from_the_command_line(settings, db):
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("rolled ") and int(out.stdout.split()[1]) >= 23
     assert db.execute("SELECT count(*) FROM rollup_1h").fetchone()[0] > 0
+
+
+async def test_a_missed_slot_replaced_by_its_late_result_is_rolled_again(settings, db):
+    from datetime import UTC, datetime
+
+    from ingest.writer import ResultWriter
+
+    mid, regions = make_monitor(db, ["eu"], 1)
+    hour = int(time.time()) // HOUR * HOUR - 3 * HOUR
+    slot = datetime.fromtimestamp(hour + 60, UTC)
+    db.execute("INSERT INTO check_results (time, monitor_id, region_id, error_kind, attempts, up) "
+               "VALUES (%s, %s, %s, %s, 0, false)", (slot, mid, regions[0], int(ErrorKind.missed)))
+    await _roll(settings)
+    rolled = "SELECT up_slots, missed_slots FROM rollup_1h WHERE monitor_id = %s AND region_id = 0 AND bucket = %s"
+    assert db.execute(rolled, (mid, ts(hour))).fetchone() == (0, 1)
+
+    pool = await open_pool(settings.database_url)
+    writer = ResultWriter(pool, flush_seconds=0.01)
+    writer.start()
+    try:  # the real result, late: replaces the missed row
+        await writer.write([(slot, mid, 2500, 300, 900, 50, regions[0], 0, 200, 1, True)])
+    finally:
+        await writer.close()
+        await pool.close()
+    assert db.execute("SELECT up FROM check_results WHERE monitor_id = %s", (mid,)).fetchone() == (True,)
+    assert db.execute("SELECT count(*) FROM rollup_dirty WHERE bucket = %s", (ts(hour),)).fetchone()[0] == 1
+    await _roll(settings)
+    assert db.execute(rolled, (mid, ts(hour))).fetchone() == (1, 0)

@@ -32,5 +32,5 @@ def test_compose_configures_services_through_vigil_settings():
         env = service.get("environment") or {}
         vigil_vars = {k for k in env if k.startswith("VIGIL_")}
         assert vigil_vars <= known, f"{name} sets unknown settings {vigil_vars - known}"
-        if name not in ("timescaledb", "redis"):
+        if name not in ("timescaledb", "redis", "grafana"):
             assert "VIGIL_DATABASE_URL" in env

@@ -193,6 +193,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if result.up else 1
 
 
+def cmd_dead_letters(args: argparse.Namespace) -> int:
+    from ingest.deadletters_cli import main as dead_letters_main
+
+    return dead_letters_main(get_settings(), args.requeue, args.limit)
+
+
 class _Parser(argparse.ArgumentParser):
     """A bad argument is one line naming it (argparse would print the whole usage first)."""
 
@@ -284,6 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
     ck = sub.add_parser("check", help="check one target now and print the result as JSON")
     add_check_arguments(ck)
     ck.set_defaults(fn=cmd_check)
+
+    dl = sub.add_parser("dead-letters", help="list check batches that failed every try (or requeue them)")
+    dl.add_argument("--requeue", action="store_true", help="put every dead letter back on its queue")
+    dl.add_argument("--limit", type=int, default=100, help="how many to list (newest first)")
+    dl.set_defaults(fn=cmd_dead_letters)
     return p
 
 

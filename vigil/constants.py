@@ -16,6 +16,10 @@ SCHEDULER_WATERMARK_KEY = "vigil:scheduler:watermark:"
 # is what makes two schedulers enqueue a slot once. Must exceed the scheduler catch-up.
 JOB_RESULT_TTL_SECONDS = 3600
 
+# Dead-lettered check batches (h-pipeline): a Redis list next to the queues they came
+# from, because the usual reason a job fails every try is that the database is down.
+DEAD_LETTER_KEY = "vigil:dead-letters"
+
 API_KEY_PREFIX = "vgl_"
 
 # Hardening: the largest ids PostgreSQL's integer / bigint columns hold; API query
@@ -54,3 +58,6 @@ class ErrorKind(IntEnum):
     # Appended by the check engine (issue 3); values are stored, so never renumber.
     cert_expiring = 16  # TLS certificate valid for fewer days than the monitor's threshold
     heartbeat_missed = 17  # no ping within interval + grace
+
+# Alerting (evaluator, api/rules): the rule kinds, in the order the evaluator runs them.
+RULE_KINDS = ("down", "heartbeat", "tls_expiry", "latency", "uptime", "slo_burn_rate")

@@ -38,6 +38,32 @@ class Settings(BaseSettings):
     # A restarted scheduler catches up on at most this much past time; older slots are missed.
     scheduler_max_catchup_seconds: int = Field(default=300, ge=0)
 
+    # Pipeline (h-pipeline): job-level retries, dead letters, missed slots, worker health.
+    # A batch whose job fails (database down, buffer full, timeout, worker killed) is
+    # retried by the queue this many times with exponential backoff, then dead-lettered.
+    worker_job_tries: int = Field(default=4, ge=1)
+    worker_retry_backoff_seconds: float = Field(default=2.0, gt=0)
+    # A batch job taking longer than this is abandoned and retried; a killed worker's job
+    # is picked up again this long (plus 11 s) after it started.
+    worker_job_timeout_seconds: int = Field(default=300, ge=1)
+    # SIGTERM: stop taking jobs, let running ones finish this long, then put them back.
+    worker_shutdown_wait_seconds: float = Field(default=20.0, ge=0)
+    # Liveness/health HTTP endpoint of a worker (GET /health); 0 = off.
+    worker_health_port: int = Field(default=0, ge=0, le=65535)
+    worker_health_host: str = "127.0.0.1"
+    # While the database is down, a job waits this long for its rows to be committed, then
+    # is acknowledged with its rows held in the writer's buffer (written on recovery).
+    writer_ack_wait_seconds: float = Field(default=5.0, gt=0)
+    # Dead-lettered batches kept in Redis (oldest trimmed beyond this).
+    dead_letter_max: int = Field(default=10_000, ge=1)
+    # A slot with no row this long after its check window (timeout × attempts) closed is
+    # stored as missed; the sweeper runs in the scheduler this often.
+    missed_grace_seconds: int = Field(default=60, ge=0)
+    missed_sweep_seconds: float = Field(default=5.0, gt=0)
+    # The scheduler enqueues slots this many seconds ahead, deferred to their second, so
+    # checks start on time rather than up to a scheduler tick late.
+    scheduler_lead_seconds: int = Field(default=1, ge=0, le=60)
+
     # Outbound safety: refuse private/loopback/link-local targets unless allowed.
     allow_private_targets: bool = False
 
@@ -72,6 +98,9 @@ class Settings(BaseSettings):
     report_weekday: int = Field(default=1, ge=1, le=7, description="ISO weekday, 1 = Monday")
     report_hour: int = Field(default=8, ge=0, le=23)
     report_timezone: str = "UTC"
+
+    # Stats API: identical questions within this many seconds share one answer (0 = off).
+    stats_cache_seconds: float = Field(default=5.0, ge=0)
 
     log_level: str = "INFO"
 

@@ -72,3 +72,26 @@ SELECT * FROM vigil_window_stats(%(ids)s::integer[], %(from_ts)s, %(to_ts)s) ORD
 -- name: window_region_stats
 SELECT * FROM vigil_window_region_stats(%(ids)s::integer[], %(from_ts)s, %(to_ts)s)
 ORDER BY monitor_id, region_id;
+
+-- name: closed_raw_chunks_to_pack
+-- Raw chunks that ended more than an hour ago (late rows are rare after that) and whose
+-- index has not been rebuilt yet, oldest first, with their indexes.
+SELECT format('%%I.%%I', c.chunk_schema, c.chunk_name) AS chunk,
+       array_agg(i.indexrelid::regclass::text) AS indexes
+FROM timescaledb_information.chunks c
+JOIN pg_index i ON i.indrelid = format('%%I.%%I', c.chunk_schema, c.chunk_name)::regclass
+WHERE c.hypertable_name = 'check_results'
+  AND c.range_end < %(closed_before)s
+  AND NOT EXISTS (SELECT 1 FROM packed_chunks p
+                  WHERE p.chunk = format('%%I.%%I', c.chunk_schema, c.chunk_name))
+GROUP BY 1, c.range_end
+ORDER BY c.range_end
+LIMIT %(limit)s;
+
+-- name: record_packed_chunk
+INSERT INTO packed_chunks (chunk, index_bytes_before, index_bytes_after)
+VALUES (%(chunk)s, %(before)s, %(after)s)
+ON CONFLICT (chunk) DO NOTHING;
+
+-- name: forget_dropped_chunks
+DELETE FROM packed_chunks p WHERE to_regclass(p.chunk) IS NULL;

@@ -1,0 +1,101 @@
+"""Stats routes: uptime, SLA, latency, series, status, regions and downtimes (see README
+"Querying uptime and latency"). Handlers only parse the window and delegate."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from litestar import Controller, MediaType, Request, Response, get
+from litestar.params import FromPath, QueryParameter
+from pydantic import BaseModel
+
+from api.stats.cache import AnswerCache
+from api.stats.schemas import DowntimesRead, GroupStatsRead, RegionsRead, SeriesRead, StatsRead, StatusRead
+from api.stats.service import StatsService
+from api.stats.window import BadWindow, parse_window
+
+WindowParam = Annotated[str | None, QueryParameter(description="preset: 1h, 24h (default), 7d, 30d or 90d")]
+FromParam = Annotated[str | None, QueryParameter(name="from", description="ISO 8601 start (inclusive)")]
+ToParam = Annotated[str | None, QueryParameter(name="to", description="ISO 8601 end (exclusive); default now")]
+RegionParam = Annotated[str | None, QueryParameter(description="one region's own view (no quorum)")]
+
+
+async def _answer(request: Request, schema: type[BaseModel], key: tuple,
+                  compute: Callable[[StatsService], Awaitable[dict]]) -> Response:
+    """compute's answer as JSON, shared with identical questions of the same account for a
+    few seconds (api/stats/cache.py); the encoded body is what is kept, so a repeat costs
+    no validation or serialisation."""
+    state = request.app.state
+    cache = getattr(state, "stats_cache", None)
+    if cache is None:
+        cache = state.stats_cache = AnswerCache(state.settings.stats_cache_seconds)
+    service = StatsService(state.pool, request.user.account_id)
+
+    async def encoded() -> bytes:
+        return schema(**await compute(service)).model_dump_json().encode()
+    return Response(await cache.get((request.user.account_id, *key), encoded), media_type=MediaType.JSON)
+
+
+def _bad_window(_: Request, exc: BadWindow) -> Response:
+    return Response({"status_code": 400, "detail": str(exc), "extra": [{"key": exc.field, "message": str(exc)}]},
+                    status_code=400)
+
+
+class MonitorStatsController(Controller):
+    path = "/monitors/{monitor_id:int}"
+    tags = ["stats"]
+    exception_handlers = {BadWindow: _bad_window}
+
+    @get("/stats", operation_id="getMonitorStats")
+    async def stats(self, request: Request, monitor_id: FromPath[int], window: WindowParam = None,
+                    start: FromParam = None, end: ToParam = None, region: RegionParam = None) -> Response[StatsRead]:
+        w = parse_window(window, start, end)
+        return await _answer(request, StatsRead, ("stats", monitor_id, window, start, end, region),
+                             lambda s: s.stats(monitor_id, w, region))
+
+    @get("/series", operation_id="getMonitorSeries")
+    async def series(self, request: Request, monitor_id: FromPath[int], window: WindowParam = None,
+                     start: FromParam = None, end: ToParam = None, region: RegionParam = None,
+                     resolution: Annotated[str, QueryParameter(description="auto, raw, 1h or 1d")] = "auto",
+                     ) -> Response[SeriesRead]:
+        w = parse_window(window, start, end)
+        return await _answer(request, SeriesRead, ("series", monitor_id, window, start, end, region, resolution),
+                             lambda s: s.series(monitor_id, w, region, resolution))
+
+    @get("/status", operation_id="getMonitorStatus")
+    async def status(self, request: Request, monitor_id: FromPath[int], region: RegionParam = None,
+                     limit: Annotated[int, QueryParameter(ge=1, le=1000, description="recent slots")] = 50,
+                     ) -> Response[StatusRead]:
+        return await _answer(request, StatusRead, ("status", monitor_id, region, limit),
+                             lambda s: s.status(monitor_id, region, limit))
+
+    @get("/regions", operation_id="getMonitorRegions")
+    async def regions(self, request: Request, monitor_id: FromPath[int], window: WindowParam = None,
+                      start: FromParam = None, end: ToParam = None) -> Response[RegionsRead]:
+        w = parse_window(window, start, end)
+        return await _answer(request, RegionsRead, ("regions", monitor_id, window, start, end),
+                             lambda s: s.regions(monitor_id, w))
+
+    @get("/downtimes", operation_id="getMonitorDowntimes")
+    async def downtimes(self, request: Request, monitor_id: FromPath[int], window: WindowParam = None,
+                        start: FromParam = None, end: ToParam = None, region: RegionParam = None,
+                        ) -> Response[DowntimesRead]:
+        w = parse_window(window, start, end)
+        return await _answer(request, DowntimesRead, ("downtimes", monitor_id, window, start, end, region),
+                             lambda s: s.downtimes(monitor_id, w, region))
+
+
+class GroupStatsController(Controller):
+    path = "/stats"
+    tags = ["stats"]
+    exception_handlers = {BadWindow: _bad_window}
+
+    @get(operation_id="getGroupStats")
+    async def group_stats(self, request: Request,
+                          tag: Annotated[str, QueryParameter(min_length=1, max_length=64, description="monitors with this tag")],
+                          window: WindowParam = None, start: FromParam = None, end: ToParam = None,
+                          region: RegionParam = None) -> Response[GroupStatsRead]:
+        w = parse_window(window, start, end)
+        return await _answer(request, GroupStatsRead, ("group", tag, window, start, end, region),
+                             lambda s: s.group_stats(tag, w, region))

@@ -1,0 +1,139 @@
+"""Stats queries, scoped to one account: each method checks the monitor belongs to it (404
+otherwise), reads window statistics through the analytics contract (aggregator.windows) or
+a named statement of sql/queries/stats.sql, and shapes the figures (api/stats/figures.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from itertools import groupby
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from aggregator.windows import window_region_stats, window_stats
+from api.errors import NotFound
+from api.stats.figures import combine, figures, ms
+from api.stats.window import BadWindow, Window, resolve_resolution
+from vigil.queries import sql
+
+# How far back the current status's run is traced (raw results are kept 30 days by default).
+STATUS_LOOKBACK = timedelta(days=7)
+# A newest slot older than this many intervals means the monitor is not being checked.
+STALE_INTERVALS = 3
+
+
+class StatsService:
+    def __init__(self, pool: AsyncConnectionPool, account_id: int) -> None:
+        self.pool = pool
+        self.account_id = account_id
+
+    async def _monitor(self, conn: AsyncConnection, monitor_id: int) -> dict[str, Any]:
+        cur = await conn.execute(sql("get_monitor"), {"id": monitor_id, "account_id": self.account_id})
+        row = await cur.fetchone()
+        if row is None:
+            raise NotFound(f"monitor {monitor_id} not found")
+        return row
+
+    async def _region_id(self, conn: AsyncConnection, region: str | None) -> int | None:
+        if region is None:
+            return None
+        row = await (await conn.execute(sql("stats_region_id"), {"name": region})).fetchone()
+        if row is None:
+            raise BadWindow("region", f"invalid value for region: no region named {region!r}")
+        return row["id"]
+
+    async def _per_monitor(self, conn: AsyncConnection, ids: list[int], w: Window,
+                           region: str | None) -> list[dict[str, Any]]:
+        if region is None:
+            return await window_stats(conn, ids, w.start, w.end)
+        region_id = await self._region_id(conn, region)
+        return [r for r in await window_region_stats(conn, ids, w.start, w.end) if r["region_id"] == region_id]
+
+    async def stats(self, monitor_id: int, w: Window, region: str | None) -> dict[str, Any]:
+        async with self.pool.connection() as conn:
+            monitor = await self._monitor(conn, monitor_id)
+            rows = await self._per_monitor(conn, [monitor_id], w, region)
+        slo = {monitor_id: float(monitor["slo_target"])}
+        return {**figures(combine(rows), slo), "monitor_id": monitor_id, "start": w.start, "end": w.end,
+                "region": region}
+
+    async def group_stats(self, tag: str, w: Window, region: str | None) -> dict[str, Any]:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(sql("stats_monitors_by_tag"), {"account_id": self.account_id, "tag": tag})
+            slo = {r["id"]: r["slo_target"] for r in await cur.fetchall()}
+            if not slo:
+                raise NotFound(f"no monitor tagged {tag!r}")
+            rows = await self._per_monitor(conn, list(slo), w, region)
+        monitors = [{**figures(r, {r["monitor_id"]: slo[r["monitor_id"]]}), "monitor_id": r["monitor_id"]}
+                    for r in rows]
+        return {**figures(combine(rows), slo, rows), "tag": tag, "monitor_ids": list(slo),
+                "monitors": monitors, "start": w.start, "end": w.end, "region": region}
+
+    async def regions(self, monitor_id: int, w: Window) -> dict[str, Any]:
+        async with self.pool.connection() as conn:
+            await self._monitor(conn, monitor_id)
+            rows = await window_region_stats(conn, [monitor_id], w.start, w.end)
+            names = {r["id"]: r["name"] for r in await (await conn.execute(sql("stats_region_names"))).fetchall()}
+        regions = [{**figures(r), "region": names.get(r["region_id"], str(r["region_id"]))} for r in rows]
+        return {"monitor_id": monitor_id, "start": w.start, "end": w.end,
+                "regions": sorted(regions, key=lambda r: r["region"])}
+
+    async def series(self, monitor_id: int, w: Window, region: str | None, resolution: str) -> dict[str, Any]:
+        async with self.pool.connection() as conn:
+            monitor = await self._monitor(conn, monitor_id)
+            name, step = resolve_resolution(resolution, w, monitor["interval_s"])
+            params = {"monitor_id": monitor_id, "region_id": await self._region_id(conn, region),
+                      "step": step, "from": w.start, "to": w.end}
+            rows = await (await conn.execute(sql("stats_series_raw" if name == "raw" else "stats_series_parts"),
+                                             params)).fetchall()
+        points = [_raw_point(r) for r in rows] if name == "raw" else [
+            _point(t, [p for p in parts if p["slots"] is not None]) for t, parts in groupby(rows, key=lambda r: r["time"])]
+        return {"monitor_id": monitor_id, "start": w.start, "end": w.end, "region": region,
+                "resolution": name, "step_s": int(step.total_seconds()), "points": points}
+
+    async def status(self, monitor_id: int, region: str | None, limit: int) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        async with self.pool.connection() as conn:
+            monitor = await self._monitor(conn, monitor_id)
+            interval = timedelta(seconds=monitor["interval_s"])
+            params = {"monitor_id": monitor_id, "region_id": await self._region_id(conn, region),
+                      "to": now + interval}
+            recent = await (await conn.execute(sql("stats_recent_slots"), {
+                **params, "from": now - interval * (limit + STALE_INTERVALS), "limit": limit})).fetchall()
+            out = {"monitor_id": monitor_id, "region": region, "status": "unknown", "since": None,
+                   "last_slot": None, "since_is_lower_bound": False,
+                   "recent": [{**r, "latency_ms": ms(r["latency_us"])} for r in recent]}
+            if not recent or recent[0]["time"] < now - interval * STALE_INTERVALS:
+                return out
+            newest = recent[0]
+            lookback = {**params, "from": now - STATUS_LOOKBACK, "status": newest["status"]}
+            hour = (await (await conn.execute(sql("stats_status_lookback"), lookback)).fetchone())["bucket"]
+            row = await (await conn.execute(sql("stats_status_since"),
+                                            {**lookback, "from": hour or lookback["from"]})).fetchone()
+        return {**out, "status": newest["status"], "last_slot": newest["time"],
+                "since": row["run_start"] or row["first_slot"], "since_is_lower_bound": row["run_start"] is None}
+
+    async def downtimes(self, monitor_id: int, w: Window, region: str | None) -> dict[str, Any]:
+        async with self.pool.connection() as conn:
+            monitor = await self._monitor(conn, monitor_id)
+            cur = await conn.execute(sql("stats_downtimes"), {
+                "monitor_id": monitor_id, "region_id": await self._region_id(conn, region),
+                "interval_s": monitor["interval_s"], "from": w.start, "to": w.end})
+            periods = [{**p, "duration_s": (p["ended_at"] - p["started_at"]).total_seconds()}
+                       for p in await cur.fetchall()]
+        return {"monitor_id": monitor_id, "start": w.start, "end": w.end, "region": region,
+                "downtime_s": sum(p["duration_s"] for p in periods), "periods": periods}
+
+
+def _point(time: datetime, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    f = figures(combine(parts))
+    lat = f.pop("latency_ms")
+    return {**f, "time": time, "latency_mean_ms": lat["mean"], "latency_p50_ms": lat["p50"],
+            "latency_p95_ms": lat["p95"], "latency_p99_ms": lat["p99"]}
+
+
+def _raw_point(r: dict[str, Any]) -> dict[str, Any]:
+    return {**r, "uptime_pct": None if r["uptime_pct"] is None else float(r["uptime_pct"]),
+            "latency_mean_ms": ms(r["latency_mean_us"]), "latency_p50_ms": ms(r["p50_us"]),
+            "latency_p95_ms": ms(r["p95_us"]), "latency_p99_ms": ms(r["p99_us"])}

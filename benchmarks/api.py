@@ -1,0 +1,157 @@
+"""Stats API under load: locust (benchmarks/locustfile.py) against the real API served by
+uvicorn on a seeded, rolled-up database, and in the same run against a trivial Litestar
+endpoint served the same way (benchmarks/baseline_app.py).
+
+    python -m benchmarks.api            # 50 monitors x 7 days, 20 s per phase
+    python -m benchmarks.api --quick    # 20 monitors x 2 days, 5 s per phase
+
+Two phases per target: capacity (users send back to back; gives rps) and a fixed 500
+req/s (constant throughput; gives p99_ms). ratio_vs_baseline = stats rps / baseline rps.
+The stats API runs with its default answer cache (VIGIL_STATS_CACHE_SECONDS), and once more
+without it (uncached_rps) to show the cost of the queries themselves.
+Load generator, server and PostgreSQL share this machine's cores, so compare the ratio,
+not absolute figures across machines."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from aggregator.rollup import roll
+from aggregator.seed import SeedPlan
+from aggregator.seed import seed as seed_history
+from benchmarks.harness import emit, throwaway_postgres, throwaway_redis
+from benchmarks.stats_requests import GROUP_REQUEST, MONITOR_REQUESTS
+from vigil.accounts import create_account_with_key
+from vigil.devcluster import free_port, wait_for_port
+from vigil.migrate import migrate
+from vigil.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCUSTFILE = ROOT / "benchmarks" / "locustfile.py"
+TARGET_RPS = 500
+RATE_USERS = 50            # x 10 req/s each = TARGET_RPS
+CAPACITY_USERS = 32
+GROUP_TAG = "lognormal"  # `vigil seed` tags every third monitor with it
+
+
+def seed(dsn: str, monitors: int, days: int) -> tuple[str, list[int]]:
+    """`vigil seed`'s history (two regions, one-minute checks) and a member API key of its
+    account; returns (key, monitor ids)."""
+    plan = SeedPlan(monitors=monitors, days=days, regions=["eu", "us"])
+    seed_history(dsn, plan, progress=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        account_id, key = create_account_with_key(conn, plan.account, "member")
+        ids = [r[0] for r in conn.execute("SELECT id FROM monitors WHERE account_id = %s ORDER BY id", (account_id,))]
+        conn.execute("ANALYZE")
+    return key, ids
+
+
+async def _roll(dsn: str) -> int:
+    async with AsyncConnectionPool(dsn, min_size=1, max_size=1, open=False) as pool:
+        return await roll(pool)
+
+
+@contextmanager
+def served(app: str, env: dict[str, str], factory: bool = False):
+    """The app under uvicorn, one process, uvloop, no access log (as `vigil api` serves it)."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
+           "--loop", "uvloop", "--log-level", "warning", "--no-access-log"] + (["--factory"] if factory else [])
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
+    try:
+        wait_for_port(port, 30)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+def run_locust(host: str, user: str, users: int, seconds: int, rate: float, env: dict[str, str]) -> dict:
+    with tempfile.TemporaryDirectory(prefix="vigil-locust-") as tmp:
+        prefix = os.path.join(tmp, "run")
+        cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "-u", str(users),
+               "-r", str(users), "-t", f"{seconds}s", "--csv", prefix, "--host", host, "--only-summary",
+               "--loglevel", "WARNING", user]
+        subprocess.run(cmd, env={**env, "VIGIL_BENCH_USER_RATE": str(rate)}, cwd=ROOT,
+                       capture_output=True, text=True, check=False, timeout=seconds + 60)
+        with open(prefix + "_stats.csv") as f:
+            rows = {r["Name"]: r for r in csv.DictReader(f)}
+    total = rows.pop("Aggregated")
+    return {"rps": float(total["Requests/s"]), "p50_ms": float(total["50%"]), "p99_ms": float(total["99%"]),
+            "requests": int(total["Request Count"]), "failures": int(total["Failure Count"]),
+            "endpoints": {name: float(r["99%"]) for name, r in rows.items()}}
+
+
+def warm_up(host: str, key: str, ids: list[int]) -> None:
+    """Ask every question of the load once, so the phases measure a steady state."""
+    headers = {"Authorization": f"Bearer {key}"}
+    urls = [f"{host}{path.format(id=mid)}?{urllib.parse.urlencode(query)}"
+            for mid in ids for _, path, query, _ in MONITOR_REQUESTS]
+    name, path, query, _ = GROUP_REQUEST
+    urls.append(f"{host}{path}?{urllib.parse.urlencode({**query, 'tag': GROUP_TAG})}")
+    for url in urls:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as resp:
+            assert resp.status == 200, url
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller history, 5 s phases (under a minute)")
+    args = parser.parse_args()
+    monitors, days, seconds = (20, 2, 5) if args.quick else (50, 7, 20)
+
+    with throwaway_postgres(durable=False) as pg, throwaway_redis() as redis:
+        settings = Settings(database_url=pg.dsn, redis_url=redis.url)
+        migrate(settings)
+        started = time.perf_counter()
+        key, ids = seed(pg.dsn, monitors, days)
+        hours = asyncio.run(_roll(pg.dsn))
+        print(f"seeded {monitors} monitors x {days} days x 2 regions and rolled {hours} hours "
+              f"in {time.perf_counter() - started:.1f} s")
+        env = {**os.environ, "VIGIL_DATABASE_URL": pg.dsn, "VIGIL_REDIS_URL": redis.url,
+               "VIGIL_BENCH_KEY": key, "VIGIL_BENCH_MONITORS": ",".join(map(str, ids)),
+               "VIGIL_BENCH_TAG": GROUP_TAG, "PYTHONPATH": str(ROOT)}
+        with served("api.app:create_app", env, factory=True) as host:
+            warm_up(host, key, ids)
+            stats_cap = run_locust(host, "StatsUser", CAPACITY_USERS, seconds, 0, env)
+            stats_rate = run_locust(host, "StatsUser", RATE_USERS, seconds, TARGET_RPS / RATE_USERS, env)
+        with served("api.app:create_app", {**env, "VIGIL_STATS_CACHE_SECONDS": "0"}, factory=True) as host:
+            warm_up(host, key, ids)
+            uncached_cap = run_locust(host, "StatsUser", CAPACITY_USERS, seconds, 0, env)
+        with served("benchmarks.baseline_app:app", env) as host:
+            base_cap = run_locust(host, "BaselineUser", CAPACITY_USERS, seconds, 0, env)
+            base_rate = run_locust(host, "BaselineUser", RATE_USERS, seconds, TARGET_RPS / RATE_USERS, env)
+
+    print(f"{'phase':<28}{'rps':>9}{'p50 ms':>9}{'p99 ms':>9}{'failures':>10}")
+    for name, r in (("stats, capacity", stats_cap), (f"stats, {TARGET_RPS} req/s", stats_rate),
+                    ("stats uncached, capacity", uncached_cap),
+                    ("baseline, capacity", base_cap), (f"baseline, {TARGET_RPS} req/s", base_rate)):
+        print(f"{name:<28}{r['rps']:>9.0f}{r['p50_ms']:>9.0f}{r['p99_ms']:>9.0f}{r['failures']:>10}")
+    print(f"p99 ms per endpoint at {TARGET_RPS} req/s: {stats_rate['endpoints']}")
+    emit({"rps": round(stats_cap["rps"], 1), "p99_ms": stats_rate["p99_ms"],
+          "baseline_rps": round(base_cap["rps"], 1),
+          "ratio_vs_baseline": round(stats_cap["rps"] / base_cap["rps"], 3) if base_cap["rps"] else None,
+          "rps_at_target": round(stats_rate["rps"], 1), "target_rps": TARGET_RPS,
+          "p99_ms_at_capacity": stats_cap["p99_ms"], "baseline_p99_ms": base_rate["p99_ms"],
+          "uncached_rps": round(uncached_cap["rps"], 1), "uncached_p99_ms_at_capacity": uncached_cap["p99_ms"],
+          "cache_s": Settings().stats_cache_seconds,
+          "failures": stats_cap["failures"] + stats_rate["failures"] + uncached_cap["failures"],
+          "monitors": monitors, "days": days, "phase_s": seconds})
+
+
+if __name__ == "__main__":
+    main()

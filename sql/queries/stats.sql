@@ -1,0 +1,131 @@
+-- Stats API (api/stats/). Window figures come from the analytics contract's Python side
+-- (aggregator.windows); these are the series, slot-level and lookup queries. Slots are read
+-- through vigil_monitor_slots (sql/0008_stats.sql). %(region_id)s NULL = all regions under
+-- the quorum rule; a region id = that region alone.
+
+-- name: stats_monitors_by_tag
+SELECT id, slo_target::float8 AS slo_target FROM monitors
+WHERE account_id = %(account_id)s AND %(tag)s = ANY (tags) ORDER BY id;
+
+-- name: stats_region_id
+SELECT id FROM regions WHERE name = %(name)s;
+
+-- name: stats_region_names
+SELECT id, name FROM regions;
+
+-- name: stats_series_parts
+-- Hourly pieces of a window for a series, each labelled with its series bucket (1 h or 1 d);
+-- generate_series lists every bucket, so buckets without results come back as one row of
+-- NULLs. The pieces are those of vigil_window_parts (sql/0003_rollups.sql), kept per hour:
+-- rolled-up clean hours from rollup_1h, raw statistics (vigil_raw_stats) for the head and
+-- tail of the window, hours not rolled yet and hours that got late rows. region_id 0 =
+-- the monitor under its quorum.
+WITH wm AS (
+    SELECT coalesce((SELECT rolled_until FROM rollup_state WHERE width = '1 hour'), '-infinity') AS h
+), edge AS (
+    SELECT l.lo, greatest(l.lo, least(time_bucket(interval '1 hour', %(to)s::timestamptz), wm.h)) AS hi
+    FROM wm, LATERAL (SELECT least(time_bucket(interval '1 hour', %(from)s::timestamptz + interval '1 hour'
+                                               - interval '1 microsecond'), %(to)s::timestamptz) AS lo) AS l
+), dirty AS (
+    SELECT d.bucket FROM rollup_dirty d, edge WHERE d.bucket >= edge.lo AND d.bucket < edge.hi
+), raw_ranges AS (
+    SELECT %(from)s::timestamptz AS s, edge.lo AS e FROM edge WHERE %(from)s::timestamptz < edge.lo
+    UNION ALL SELECT edge.hi, %(to)s::timestamptz FROM edge WHERE edge.hi < %(to)s::timestamptz
+    UNION ALL SELECT dirty.bucket, dirty.bucket + interval '1 hour' FROM dirty
+), parts AS (
+    SELECT r.bucket, r.slots::bigint, r.up_slots::bigint, r.down_slots::bigint, r.missed_slots::bigint,
+           r.checks::bigint, r.latency_min_us, r.latency_max_us, r.latency_sum_us, r.hist
+    FROM rollup_1h r, edge
+    WHERE r.monitor_id = %(monitor_id)s AND r.region_id = coalesce(%(region_id)s::smallint, 0)
+      AND r.bucket >= edge.lo AND r.bucket < edge.hi AND r.bucket NOT IN (SELECT bucket FROM dirty)
+    UNION ALL
+    SELECT x.bucket, x.slots, x.up_slots, x.down_slots, x.missed_slots, x.checks, x.latency_min_us,
+           x.latency_max_us, x.latency_sum_us, x.hist
+    FROM raw_ranges, LATERAL vigil_raw_stats(ARRAY[%(monitor_id)s]::integer[], raw_ranges.s, raw_ranges.e) AS x
+    WHERE x.region_id = coalesce(%(region_id)s::smallint, 0)
+)
+SELECT g.bucket AS time, p.slots, p.up_slots, p.down_slots, p.missed_slots, p.checks,
+       p.latency_min_us, p.latency_max_us, p.latency_sum_us, p.hist
+FROM generate_series(time_bucket(%(step)s::interval, %(from)s::timestamptz),
+                     %(to)s::timestamptz - interval '1 microsecond', %(step)s::interval) AS g(bucket)
+LEFT JOIN parts p ON time_bucket(%(step)s::interval, p.bucket) = g.bucket
+ORDER BY g.bucket;
+
+-- name: stats_series_raw
+-- One point per slot-wide bucket; latency percentiles over the up results of the bucket.
+WITH slots AS (
+    SELECT time_bucket(%(step)s::interval, s.slot) AS bucket,
+           count(*) AS slots, count(*) FILTER (WHERE s.status = 'up') AS up_slots,
+           count(*) FILTER (WHERE s.status = 'down') AS down_slots,
+           count(*) FILTER (WHERE s.status = 'missed') AS missed_slots
+    FROM vigil_monitor_slots(%(monitor_id)s, %(from)s, %(to)s, %(region_id)s::smallint) s
+    GROUP BY 1
+), latency AS (
+    SELECT time_bucket(%(step)s::interval, r.time) AS bucket, avg(r.latency_us) AS latency_mean_us,
+           percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY r.latency_us) AS pct
+    FROM check_results r
+    WHERE r.monitor_id = %(monitor_id)s AND r.time >= %(from)s AND r.time < %(to)s AND r.up
+      AND (%(region_id)s::smallint IS NULL OR r.region_id = %(region_id)s::smallint)
+    GROUP BY 1
+)
+SELECT b.bucket AS time, coalesce(s.slots, 0) AS slots, coalesce(s.up_slots, 0) AS up_slots,
+       coalesce(s.down_slots, 0) AS down_slots, coalesce(s.missed_slots, 0) AS missed_slots,
+       100.0 * s.up_slots / nullif(s.up_slots + s.down_slots, 0) AS uptime_pct,
+       l.latency_mean_us::float8 AS latency_mean_us, l.pct[1] AS p50_us, l.pct[2] AS p95_us,
+       l.pct[3] AS p99_us
+FROM generate_series(time_bucket(%(step)s::interval, %(from)s::timestamptz),
+                     %(to)s::timestamptz - interval '1 microsecond', %(step)s::interval) b(bucket)
+LEFT JOIN slots s ON s.bucket = b.bucket
+LEFT JOIN latency l ON l.bucket = b.bucket
+ORDER BY b.bucket;
+
+-- name: stats_recent_slots
+SELECT s.slot AS time, s.status, s.latency_us
+FROM vigil_monitor_slots(%(monitor_id)s, %(from)s, %(to)s, %(region_id)s::smallint) s
+ORDER BY s.slot DESC
+LIMIT %(limit)s;
+
+-- name: stats_status_lookback
+-- Where to start tracing the current run: the newest rolled-up hour that holds a slot of
+-- another status (the run began after it), so a monitor up for a week costs one hour of raw.
+SELECT max(bucket) AS bucket FROM rollup_1h
+WHERE monitor_id = %(monitor_id)s AND region_id = coalesce(%(region_id)s::smallint, 0)
+  AND bucket >= %(from)s
+  AND CASE %(status)s WHEN 'up' THEN down_slots + missed_slots > 0
+                      WHEN 'down' THEN up_slots + missed_slots > 0
+                      ELSE up_slots + down_slots > 0 END;
+
+-- name: stats_status_since
+-- Start of the current run: the first slot after the last slot whose status differs from
+-- the newest one, within [from, to). NULL run_start means no other status in the lookback.
+WITH s AS MATERIALIZED (
+    SELECT slot AS time, status FROM vigil_monitor_slots(%(monitor_id)s, %(from)s, %(to)s, %(region_id)s::smallint)
+), other AS (
+    SELECT max(time) AS t FROM s WHERE status <> %(status)s
+)
+SELECT (SELECT min(s.time) FROM s, other WHERE other.t IS NOT NULL AND s.time > other.t) AS run_start,
+       (SELECT min(time) FROM s) AS first_slot;
+
+-- name: stats_downtimes
+-- Downtime periods: maximal runs of down slots (gaps and islands over the decided slots;
+-- missed slots neither break nor extend a run). A period ends at the first up slot after
+-- it; one still down at the end of the window ends one interval after its last down slot
+-- and is marked ongoing.
+WITH s AS (
+    SELECT slot AS time, status,
+           row_number() OVER (ORDER BY slot)
+             - row_number() OVER (PARTITION BY status ORDER BY slot) AS island
+    FROM vigil_monitor_slots(%(monitor_id)s, %(from)s, %(to)s, %(region_id)s::smallint)
+    WHERE status <> 'missed'
+), runs AS (
+    SELECT status, min(time) AS started_at, max(time) AS last_slot, count(*) AS slots
+    FROM s GROUP BY status, island
+), periods AS (
+    SELECT status, started_at, last_slot, slots, lead(started_at) OVER (ORDER BY started_at) AS next_start
+    FROM runs
+)
+SELECT started_at, coalesce(next_start, last_slot + make_interval(secs => %(interval_s)s)) AS ended_at,
+       next_start IS NULL AS ongoing, slots AS down_slots
+FROM periods
+WHERE status = 'down'
+ORDER BY started_at;

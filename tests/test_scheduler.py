@@ -1,0 +1,91 @@
+import asyncio
+
+from arq import create_pool
+from arq.connections import RedisSettings
+
+from ingest.scheduler import Scheduler
+from ingest.slots import phase_for
+from tests.pipeline_fixtures import add_monitors
+from vigil.constants import check_queue
+from vigil.db import open_pool
+
+
+async def _scheduler(settings):
+    pool = await open_pool(settings.database_url, max_size=2)
+    redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+    s = Scheduler(settings, pool, redis)
+    await s.refresh()
+    return s
+
+
+async def _close(*schedulers):
+    for s in schedulers:
+        await s.redis.aclose()
+        await s.pool.close()
+
+
+async def _queued(redis, region="local"):
+    return sorted(j.decode() for j in await redis.zrange(check_queue(region), 0, -1))
+
+
+def _due_slots(ids, interval, lo, hi):
+    return sorted({t for m in ids for t in range(lo, hi + 1) if (t - phase_for(m, interval)) % interval == 0})
+
+
+async def test_two_schedulers_at_once_enqueue_each_batch_once(settings, db, account):
+    ids = add_monitors(db, account[0], 30, "http://127.0.0.1:9/", interval_s=10)
+    a, b = await _scheduler(settings), await _scheduler(settings)
+    try:
+        t0 = 1_800_000_000
+        await a.tick(now=t0)
+        for now in range(t0 + 1, t0 + 21):  # both tick every second, racing
+            await asyncio.gather(a.tick(now=now), b.tick(now=now))
+        queued = await _queued(a.redis)
+    finally:
+        await _close(a, b)
+    lead = settings.scheduler_lead_seconds  # slots are enqueued this far ahead
+    want = sorted(f"chk:local:{t}:0" for t in _due_slots(ids, 10, t0, t0 + 20 + lead))
+    assert queued == want
+    assert a.enqueued_jobs + b.enqueued_jobs == len(want)
+
+
+async def test_restarted_scheduler_resumes_from_its_watermark_without_gaps_or_doubles(settings, db, account):
+    ids = add_monitors(db, account[0], 40, "http://127.0.0.1:9/", interval_s=10)
+    first = await _scheduler(settings)
+    t0 = 1_800_000_000
+    try:
+        for now in range(t0, t0 + 5):
+            await first.tick(now=now)
+    finally:
+        await _close(first)
+    second = await _scheduler(settings)  # "restarted" 8 s later
+    try:
+        await second.tick(now=t0 + 12)
+        queued = await _queued(second.redis)
+    finally:
+        await _close(second)
+    lead = settings.scheduler_lead_seconds
+    assert queued == sorted(f"chk:local:{t}:0" for t in _due_slots(ids, 10, t0, t0 + 12 + lead))
+
+
+async def test_scheduler_enqueues_each_region_on_its_own_queue(settings, db, account):
+    add_monitors(db, account[0], 5, "http://127.0.0.1:9/", interval_s=10, regions=("eu", "us"))
+    add_monitors(db, account[0], 5, "http://127.0.0.1:9/", interval_s=10, regions=("eu",))
+    s = await _scheduler(settings)
+    try:
+        for now in range(1_800_000_000, 1_800_000_010):
+            await s.tick(now=now)
+        eu_jobs = [await s.redis.zcard(check_queue("eu")), await s.redis.zcard(check_queue("us"))]
+        # A job's payload carries its region id and only that region's monitors.
+        from arq.jobs import Job
+        job = Job((await _queued(s.redis, "us"))[0], s.redis, _queue_name=check_queue("us"))
+        info = await job.info()
+    finally:
+        await _close(s)
+    assert eu_jobs[0] >= eu_jobs[1] > 0
+    us_id = db.execute("SELECT id FROM regions WHERE name = 'us'").fetchone()[0]
+    assert info.args[1] == us_id
+    assert all(m[0] <= 5 for m in info.args[2])  # monitors 6-10 are eu-only
+    # Each monitor travels as MonitorSpec's fields, its interval last: the slot's time
+    # budget for retries inside the slot.
+    assert all(len(m) == 7 and m[6] == 10 for m in info.args[2])

@@ -1,0 +1,60 @@
+"""The stats answer cache: shared computations, stale-while-refreshing, no cached failures."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from api.stats.cache import AnswerCache
+
+TTL = 0.2
+
+
+class Counter:
+    def __init__(self, fail: bool = False) -> None:
+        self.calls = 0
+        self.fail = fail
+
+    async def __call__(self) -> int:
+        self.calls += 1
+        await asyncio.sleep(0.01)
+        if self.fail:
+            raise LookupError("gone")
+        return self.calls
+
+
+@pytest.mark.timeout(10)
+async def test_concurrent_identical_questions_are_computed_once():
+    cache, compute = AnswerCache(TTL), Counter()
+    assert await asyncio.gather(*(cache.get(("a", 1), compute) for _ in range(20))) == [1] * 20
+    assert await cache.get(("a", 2), compute) == 2  # another key is another question
+
+
+@pytest.mark.timeout(10)
+async def test_expired_answer_is_served_once_more_while_one_refresh_runs():
+    cache, compute = AnswerCache(TTL), Counter()
+    assert await cache.get("k", compute) == 1
+    await asyncio.sleep(TTL * 1.05)
+    assert [await cache.get("k", compute) for _ in range(3)] == [1, 1, 1]  # stale, no waiting
+    await asyncio.sleep(0.05)
+    assert compute.calls == 2 and await cache.get("k", compute) == 2  # refreshed in the background
+
+
+@pytest.mark.timeout(10)
+async def test_an_answer_older_than_twice_the_period_is_recomputed_before_answering():
+    cache, compute = AnswerCache(TTL), Counter()
+    await cache.get("k", compute)
+    await asyncio.sleep(TTL * 2.2)
+    assert await cache.get("k", compute) == 2
+
+
+@pytest.mark.timeout(10)
+async def test_failures_are_not_cached_and_zero_seconds_turns_caching_off():
+    cache, failing = AnswerCache(TTL), Counter(fail=True)
+    for _ in range(2):
+        with pytest.raises(LookupError):
+            await cache.get("k", failing)
+    assert failing.calls == 2
+    off, compute = AnswerCache(0), Counter()
+    assert [await off.get("k", compute) for _ in range(3)] == [1, 2, 3]
