@@ -14,10 +14,15 @@ WEBHOOK_SECRET = "whsec-do-not-echo-0123456789"
 SLACK_URL = "https://hooks.slack.com/services/T000/B000/slacksecretdonotecho"
 
 
+# The areas this test covers; rules, incidents, stats, maintenance and dead letters have their own.
+AREAS = ("/api/v1/health", "/api/v1/monitors", "/api/v1/heartbeats", "/api/v1/channels", "/api/v1/notifications")
+
+
 def _get_paths(ids: dict[str, object]) -> list[str]:
-    """Every GET route of the app's OpenAPI document, path parameters filled with real ids."""
+    """Every GET route of these areas in the app's OpenAPI document, path parameters filled
+    with real ids."""
     doc = create_app().openapi_schema.to_schema()
-    paths = [p for p, ops in doc["paths"].items() if "get" in ops]
+    paths = [p for p, ops in doc["paths"].items() if "get" in ops and p.startswith(AREAS)]
     filled = [re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), p) for p in paths]
     return filled + [f"{p}?limit=5" for p in filled if "{" not in p]
 
