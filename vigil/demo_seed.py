@@ -98,5 +98,5 @@ def _alerting(conn: psycopg.Connection, account_id: int, base_url: str, secret_k
         (account_id, CHANNEL_NAME, Jsonb(public), encrypt_secrets(secret_key, secrets))).fetchone()[0]
     conn.execute(
         "INSERT INTO alert_rules (account_id, name, kind, monitor_id, params, channel_ids, recovery_slots)"
-        " SELECT %s, 'demo: ' || m.name || ' down', 'down', m.id, '{\"failures\": 2}', ARRAY[%s], 2"
+        " SELECT %s, m.name || ' down', 'down', m.id, '{\"failures\": 2}', ARRAY[%s], 2"
         " FROM monitors m WHERE m.id = ANY(%s)", (account_id, channel, monitor_ids))

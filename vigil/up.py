@@ -85,7 +85,15 @@ def _secret_key(data: Path) -> str:
     return path.read_text().strip()
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def up(demo: bool = True) -> int:
+    # Ctrl-C and SIGTERM both stop everything cleanly, also when started as a background
+    # job (whose shell made it ignore SIGINT).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     data = Path(os.environ.get("VIGIL_DATA_DIR", ROOT / ".data"))
     pg_port = int(os.environ.get("VIGIL_PG_PORT", "5433"))
     redis_port = int(os.environ.get("VIGIL_REDIS_PORT", "6380"))
