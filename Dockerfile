@@ -7,6 +7,7 @@ COPY api api
 COPY ingest ingest
 COPY aggregator aggregator
 COPY evaluator evaluator
+COPY notify notify
 COPY benchmarks benchmarks
 COPY sql sql
 RUN pip install --no-cache-dir .
