@@ -44,7 +44,7 @@ async def test_first_start_seeds_a_week_rolls_it_up_and_alerts_to_the_demo_recei
     assert per_monitor["demo: flapping cart"] == pytest.approx(1 / 3, abs=0.01)
     assert per_monitor["demo: homepage"] < 0.01
     rows, span = db.execute("SELECT count(*), max(time) - min(time) FROM check_results").fetchone()
-    assert rows == 7 * 86_400 * (4 / 30 + 2 / 60) and span.days == 6
+    assert rows == 7 * 86_400 // 30 * 4 + 7 * 86_400 // 60 * 2 and span.days == 6  # 4 monitors every 30 s, 2 every 60 s
     assert db.execute("SELECT count(*) FROM rollup_1d WHERE region_id = 0").fetchone()[0] >= 6 * 6
     rules = db.execute("SELECT m.name, r.params FROM alert_rules r JOIN monitors m ON m.id = r.monitor_id"
                        " ORDER BY 1").fetchall()
