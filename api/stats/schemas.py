@@ -47,6 +47,8 @@ class SlotCounts(Read):
 
 class MonitorStats(SlotCounts):
     monitor_id: int
+    excluded_slots: int = Field(0, description="slots inside maintenance windows: left out of the "
+                                "slot counts, uptime and error budget")
     checks: int = 0
     slo_target: float | None = None
     error_budget_remaining_pct: float | None = Field(

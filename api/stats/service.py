@@ -13,7 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from aggregator.windows import window_region_stats, window_stats
 from api.errors import NotFound
-from api.stats.figures import combine, figures, ms
+from api.stats.figures import combine, exclude, figures, ms
 from api.stats.window import BadWindow, Window, resolve_resolution
 from vigil.queries import sql
 
@@ -45,10 +45,16 @@ class StatsService:
 
     async def _per_monitor(self, conn: AsyncConnection, ids: list[int], w: Window,
                            region: str | None) -> list[dict[str, Any]]:
-        if region is None:
-            return await window_stats(conn, ids, w.start, w.end)
+        """Window statistics per monitor (or of one region), less the slots inside
+        maintenance windows (counted in excluded_slots)."""
         region_id = await self._region_id(conn, region)
-        return [r for r in await window_region_stats(conn, ids, w.start, w.end) if r["region_id"] == region_id]
+        if region_id is None:
+            rows = await window_stats(conn, ids, w.start, w.end)
+        else:
+            rows = [r for r in await window_region_stats(conn, ids, w.start, w.end) if r["region_id"] == region_id]
+        cur = await conn.execute(sql("stats_window_excluded"),
+                                 {"ids": ids, "from": w.start, "to": w.end, "region_id": region_id})
+        return exclude(rows, {r["monitor_id"]: r for r in await cur.fetchall()})
 
     async def stats(self, monitor_id: int, w: Window, region: str | None) -> dict[str, Any]:
         async with self.pool.connection() as conn:
