@@ -42,7 +42,9 @@ LANGUAGE sql STABLE AS $$
           WHERE r.monitor_id = ANY (monitor_ids) AND r.time >= from_ts AND r.time < to_ts
             AND (p_region IS NULL OR r.region_id = p_region)
           GROUP BY r.monitor_id, r.time) s
-    JOIN monitors m ON m.id = s.monitor_id
+    -- the monitors by the same array, so they are looked up by key, not scanned
+    JOIN (SELECT m.id, m.region_quorum FROM monitors m WHERE m.id = ANY (monitor_ids)) m
+      ON m.id = s.monitor_id
 $$;
 
 -- One monitor's slots (stats API, Grafana): vigil_slots for one id.
