@@ -77,6 +77,11 @@ async def test_uptime_with_maintenance_over_an_outage_equals_uptime_without_the_
     # one region alone: eu was down in the outage; its slots there are excluded as well
     eu = await _stats(client, auth, shop, region="eu")
     assert (eu["up_slots"], eu["down_slots"], eu["excluded_slots"]) == (up, down, len(OUTAGE))
+    # the per-region breakdown the same way (ap was up all along)
+    r = await client.get(f"/api/v1/monitors/{shop}/regions", params=WINDOW, headers=auth)
+    assert r.status_code == 200, r.text
+    assert {g["region"]: (g["up_slots"], g["down_slots"], g["excluded_slots"]) for g in r.json()["regions"]} == \
+        {"eu": (up, down, len(OUTAGE)), "us": (up, down, len(OUTAGE)), "ap": (up + down, 0, len(OUTAGE))}
 
 
 @pytest.mark.timeout(60)

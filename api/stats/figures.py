@@ -20,13 +20,14 @@ def ms(us: float | int | None) -> float | None:
     return None if us is None else round(float(us) / 1000, 3)
 
 
-def exclude(rows: list[dict[str, Any]], excluded: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per-monitor statistics less the slots inside maintenance windows (by monitor_id, from
-    vigil_window_excluded), which are counted in excluded_slots instead. Latency and checks
-    keep every result."""
+def exclude(rows: list[dict[str, Any]], excluded: dict[int, dict[str, Any]],
+            key: str = "monitor_id") -> list[dict[str, Any]]:
+    """Per-monitor (or per-region: key) statistics less the slots inside maintenance windows
+    (from vigil_window_excluded), which are counted in excluded_slots instead. Latency and
+    checks keep every result."""
     out = []
     for r in rows:
-        x = excluded.get(r["monitor_id"])
+        x = excluded.get(r[key])
         counts = {c: r[c] - x[c] for c in SLOT_COUNTS} if x else {}
         out.append({**r, **counts, "excluded_slots": x["slots"] if x else 0})
     return out

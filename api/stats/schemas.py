@@ -71,6 +71,7 @@ class GroupStatsRead(StatsRead):
 
 class RegionStats(SlotCounts):
     region: str
+    excluded_slots: int = Field(0, description="slots inside maintenance windows, left out of the counts")
     checks: int = 0
     latency_ms: Latency = Field(default_factory=Latency)
 

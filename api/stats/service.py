@@ -79,7 +79,10 @@ class StatsService:
     async def regions(self, monitor_id: int, w: Window) -> dict[str, Any]:
         async with self.pool.connection() as conn:
             await self._monitor(conn, monitor_id)
-            rows = await window_region_stats(conn, [monitor_id], w.start, w.end)
+            cur = await conn.execute(sql("stats_region_excluded"),
+                                     {"monitor_id": monitor_id, "from": w.start, "to": w.end})
+            excluded = {r["region_id"]: r for r in await cur.fetchall()}
+            rows = exclude(await window_region_stats(conn, [monitor_id], w.start, w.end), excluded, "region_id")
             names = {r["id"]: r["name"] for r in await (await conn.execute(sql("stats_region_names"))).fetchall()}
         regions = [{**figures(r), "region": names.get(r["region_id"], str(r["region_id"]))} for r in rows]
         return {"monitor_id": monitor_id, "start": w.start, "end": w.end,
