@@ -1,16 +1,26 @@
+"""Unauthenticated health: says which dependency is unreachable, never how it is reached
+(hosts, ports, users); the details go to the server log."""
+
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from litestar import Request, Response, get
 
+log = logging.getLogger(__name__)
 
-async def _probe(coro) -> str:
+
+async def _probe(name: str, coro) -> str:
     try:
         await asyncio.wait_for(coro, 2.0)
         return "ok"
+    except TimeoutError:
+        log.warning("health: %s did not answer within 2 s", name)
+        return "error: no answer within 2 s"
     except Exception as exc:
-        return f"error: {type(exc).__name__}: {exc}"[:300]
+        log.warning("health: %s unreachable: %s: %s", name, type(exc).__name__, exc)
+        return "error: unreachable"
 
 
 async def _db_ping(pool) -> None:
@@ -21,6 +31,7 @@ async def _db_ping(pool) -> None:
 @get("/health", operation_id="health", tags=["health"], exclude_from_auth=True)
 async def health(request: Request) -> Response[dict]:
     state = request.app.state
-    report = {"database": await _probe(_db_ping(state.pool)), "redis": await _probe(state.redis.ping())}
+    report = {"database": await _probe("database", _db_ping(state.pool)),
+              "redis": await _probe("redis", state.redis.ping())}
     healthy = all(v == "ok" for v in report.values())
     return Response({"status": "ok" if healthy else "degraded", **report}, status_code=200 if healthy else 503)

@@ -12,6 +12,7 @@ from arq.connections import RedisSettings
 from redis.exceptions import RedisError
 
 from ingest import deadletters
+from vigil.clierrors import safe_redis_url
 from vigil.settings import Settings
 
 
@@ -47,5 +48,6 @@ def main(settings: Settings, requeue: bool, limit: int) -> int:
     try:
         return asyncio.run(_run(settings, requeue, limit))
     except (RedisError, OSError) as exc:
-        print(f"vigil dead-letters: cannot reach Redis at {settings.redis_url}: {exc}", file=sys.stderr)
+        print(f"vigil dead-letters: cannot reach Redis at {safe_redis_url(settings.redis_url)}: {exc}",
+              file=sys.stderr)
         return 1

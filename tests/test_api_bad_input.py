@@ -195,3 +195,15 @@ async def test_a_connection_lost_mid_request_is_503(settings, account, db):
         r = await c.get("/escape")
     assert r.status_code == 503, r.text
 
+
+
+async def test_health_names_the_unreachable_dependency_but_not_where_it_lives(settings):
+    from vigil.devcluster import free_port
+
+    port = free_port()
+    down = settings.model_copy(update={"redis_url": f"redis://:hunter2@127.0.0.1:{port}/0"})
+    async with AsyncTestClient(app=create_app(down)) as c:
+        r = await c.get("/api/v1/health")
+    assert r.status_code == 503, r.text
+    assert r.json() == {"status": "degraded", "database": "ok", "redis": "error: unreachable"}
+    assert str(port) not in r.text and "hunter2" not in r.text

@@ -130,3 +130,20 @@ async def test_tls_to_a_plain_http_port_is_tls(web_server, check_ctx):
     port = web_server.rsplit(":", 1)[1]
     result = await run_check(spec(f"tls://127.0.0.1:{port}", kind="tls"), check_ctx)
     assert result.error_kind == ErrorKind.tls, result.as_dict()
+
+
+@pytest.mark.parametrize("target", ["tls://example.com:0", "tcp://example.com:0"])
+def test_an_explicit_port_zero_is_refused_not_replaced_by_the_default(target):
+    from ingest.checks.tcp import host_port
+
+    scheme = target.split(":", 1)[0]
+    with pytest.raises(ValueError, match="must look like"):
+        host_port(target, scheme, 443 if scheme == "tls" else None)
+
+
+def test_redis_urls_in_cli_errors_hide_their_password():
+    from vigil.clierrors import safe_redis_url
+
+    assert safe_redis_url("redis://:s3cret@10.0.0.5:6379/0") == "redis://:***@10.0.0.5:6379/0"
+    assert safe_redis_url("redis://vigil:s3cret@h/0") == "redis://vigil:***@h/0"
+    assert safe_redis_url("redis://127.0.0.1:6380/0") == "redis://127.0.0.1:6380/0"

@@ -81,3 +81,8 @@ def describe(exc: BaseException) -> str | None:
     if isinstance(exc, OSError):
         return str(exc)
     return None
+
+
+def safe_redis_url(url: str) -> str:
+    """A Redis URL without its password (redis://:secret@host or redis://user:secret@host)."""
+    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", url)

@@ -21,9 +21,12 @@ def host_port(target: str, scheme: str, default_port: int | None = None) -> tupl
     """(host, port) of ``scheme://host:port``; ValueError naming what is wrong."""
     parts = urlsplit(target if "://" in target else f"{scheme}://{target}")
     try:
-        port = parts.port or default_port
+        port = parts.port
     except ValueError:
         port = None
+    else:
+        if port is None:  # absent; an explicit :0 stays 0 and is refused below
+            port = default_port
     if parts.scheme != scheme or not parts.hostname or not port:
         form = f"{scheme}://host" + ("[:port]" if default_port else ":port")
         raise ValueError(f"a {scheme} target must look like {form}, got {target!r}")
