@@ -78,7 +78,8 @@ BEGIN
             FROM (SELECT r.monitor_id, r.time, count(*) FILTER (WHERE r.up) AS n_up,
                          count(*) FILTER (WHERE r.down) AS n_down
                   FROM r GROUP BY 1, 2) AS s
-            LEFT JOIN (SELECT m.id, m.region_quorum AS k FROM monitors m) AS k ON k.id = s.monitor_id
+            LEFT JOIN (SELECT m.id, m.region_quorum AS k FROM monitors m WHERE m.id = ANY (monitor_ids)) AS k
+                   ON k.id = s.monitor_id
             GROUP BY 1, 2)
         SELECT q.bucket, q.monitor_id, 0::smallint, q.slots, q.up_slots, q.down_slots, q.missed_slots,
                c.checks, c.latency_min_us, c.latency_max_us, c.latency_sum_us, coalesce(h.hist, '{}')::vigil_hist
