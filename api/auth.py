@@ -30,9 +30,10 @@ class ApiKeyAuth(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
+        token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise NotAuthorizedException("missing API key: send 'Authorization: Bearer <key>'")
-        parts = split_token(token.strip())
+        parts = split_token(token)
         if parts is None:
             raise NotAuthorizedException("malformed API key")
         prefix, secret = parts

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from vigil.netguard import is_forbidden
+from vigil.netguard import is_forbidden, valid_port
 
 _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=2048)]
@@ -24,6 +24,8 @@ def check_outbound_url(url: str, allow_private: bool) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an http:// or https:// URL with a host")
+    if not valid_port(parts):
+        raise ValueError("the port must be a number from 1 to 65535")
     host = parts.hostname
     if not allow_private:
         if host == "localhost" or host.endswith(".localhost"):

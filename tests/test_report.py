@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from evaluator.tick import evaluate_minute
 from notify.delivery import deliver_due
 from notify.outbox import enqueue_weekly_reports
 from notify.report.data import build_report
@@ -45,8 +46,7 @@ async def test_report_figures_from_a_scripted_history(db, account, npool):
     assert (shop.up_slots, shop.down_slots, shop.missed_slots) == (SLOTS_PER_WEEK - 4, 4, 0)
     assert shop.uptime == pytest.approx(100 * 1004 / 1008) and shop.slo_met is False
     assert shop.budget_left == pytest.approx(100 * (1 - 4 / (0.001 * 1008)))
-    has_incidents = db.execute("SELECT to_regclass('incidents') IS NOT NULL").fetchone()[0]
-    assert shop.incidents == (0 if has_incidents else 2)  # no incident rows / two runs of down slots
+    assert shop.incidents == 0  # incidents come from the incidents table; none here
     assert shop.downtime_s == 4 * 600
     assert 180 <= shop.p95_ms <= 199 and 190 <= shop.p99_ms <= 199
     assert 90 <= shop.prev_p95_ms <= 99  # W46 was twice as fast
@@ -124,19 +124,32 @@ def test_vigil_report_renders_a_preview_file(db, account, nsettings, tmp_path):
 
 
 
-async def test_incident_count_comes_from_the_incidents_table_when_it_exists(db, account, npool):
-    if db.execute("SELECT to_regclass('incidents') IS NOT NULL").fetchone()[0]:
-        pytest.skip("the alerting migration's incidents table exists; this test stands in for it before that")
-    shop_id, _ = seed_history(db, account[0])
-    db.execute("CREATE TABLE incidents (id serial, monitor_id integer, started_at timestamptz, fired_at timestamptz)")
-    try:
-        db.execute("INSERT INTO incidents (monitor_id, started_at, fired_at) VALUES"
-                   " (%(m)s, '2026-11-18 10:00+00', '2026-11-18 10:10+00'),"   # fired this week
-                   " (%(m)s, '2026-11-20 15:00+00', NULL),"                    # never fired
-                   " (%(m)s, '2026-11-10 10:00+00', '2026-11-10 10:10+00')",  # last week
-                   {"m": shop_id})
-        async with npool.connection() as conn:
-            report = await build_report(conn, account[0], "acme", WEEK, "UTC")
-        assert {m.name: m.incidents for m in report.monitors} == {"shop": 1, "api": 0}
-    finally:
-        db.execute("DROP TABLE incidents")
+@pytest.mark.timeout(60)
+async def test_incident_count_and_downtime_come_from_the_evaluators_incidents(db, account, npool):
+    shop_id, api_id = seed_history(db, account[0])
+    rule = db.execute("INSERT INTO alert_rules (account_id, name, kind, monitor_id, params, recovery_slots)"
+                      " VALUES (%s, 'shop down', 'down', %s, '{\"failures\": 1}', 1) RETURNING id",
+                      (account[0], shop_id)).fetchone()[0]
+    # The evaluator over the minutes after each slot around the two outages (slots every
+    # 10 minutes): Wednesday 10:00-10:30 fires and resolves, Friday 15:00 fires and resolves.
+    for at in ("2026-11-18T09:51", "2026-11-18T10:01", "2026-11-18T10:11", "2026-11-18T10:21",
+               "2026-11-18T10:31", "2026-11-20T14:51", "2026-11-20T15:01", "2026-11-20T15:11"):
+        outcomes = await evaluate_minute(npool, datetime.fromisoformat(at + "+00:00"))
+        assert not [o.error for o in outcomes if o.error]
+    fired = db.execute("SELECT fired_at, resolved_at FROM incidents ORDER BY id").fetchall()
+    assert [(f.isoformat(), r.isoformat()) for f, r in fired] == [
+        ("2026-11-18T10:01:00+00:00", "2026-11-18T10:31:00+00:00"),
+        ("2026-11-20T15:01:00+00:00", "2026-11-20T15:11:00+00:00")]
+    # Valid rows outside the week or never fired do not count: one that fired in W46 and
+    # one of W47 still pending (never told anyone).
+    db.execute("INSERT INTO incidents (account_id, rule_id, monitor_id, state, started_at, fired_at,"
+               " resolved_at, last_evaluated_at) VALUES"
+               " (%(a)s, %(r)s, %(m)s, 'resolved', '2026-11-10 10:00+00', '2026-11-10 10:00+00',"
+               "  '2026-11-10 10:20+00', '2026-11-10 10:20+00'),"
+               " (%(a)s, %(r)s, %(m)s, 'pending', '2026-11-21 12:00+00', NULL, NULL, '2026-11-21 12:00+00')",
+               {"a": account[0], "r": rule, "m": shop_id})
+    async with npool.connection() as conn:
+        report = await build_report(conn, account[0], "acme", WEEK, "UTC")
+    by_name = {m.name: m for m in report.monitors}
+    assert {n: m.incidents for n, m in by_name.items()} == {"shop": 2, "api": 0}
+    assert by_name["shop"].downtime_s == 4 * 600 and by_name["api"].downtime_s == 0

@@ -97,3 +97,38 @@ def test_slot_region_agreement_counts_regions_and_applies_the_quorum(db, account
         (3, 3, 1, 1, 1, 2, False),
         (3, 2, 2, 0, 0, 2, False),
     ]
+
+
+async def _sweep_once(settings, now, lookback_s=300):
+    pool = await open_pool(settings.database_url)
+    try:
+        return await sweep_missed(pool, grace_s=5, first_lookback_s=lookback_s, now=now)
+    finally:
+        await pool.close()
+
+
+async def test_a_rename_does_not_stop_the_sweeper_marking_earlier_slots(settings, db, account, client, auth):
+    (mid,) = add_monitors(db, account[0], 1, "http://127.0.0.1:9/", interval_s=10, timeout_ms=1000,
+                          created_ago_s=3600)
+    resp = await client.patch(f"/api/v1/monitors/{mid}", json={"name": "renamed", "target": "http://127.0.0.1:8/"},
+                              headers=auth)
+    assert resp.status_code == 200, resp.text
+    now = datetime.now(UTC)
+    added = await _sweep_once(settings, now)
+    # Slots in (now - 300 - 6, now - 6]: all 30 swept, though the PATCH came just now.
+    assert added == 30
+    assert db.execute("SELECT schedule_changed_at FROM monitors WHERE id = %s", (mid,)).fetchone() == (None,)
+
+
+async def test_a_schedule_change_stops_the_sweeper_before_it(settings, db, account, client, auth):
+    ids = add_monitors(db, account[0], 3, "http://127.0.0.1:9/", interval_s=10, timeout_ms=1000,
+                       created_ago_s=3600, regions=("local", "eu"))
+    for mid, change in zip(ids, ({"interval_s": 20}, {"regions": ["local"]}, {"enabled": False}), strict=True):
+        resp = await client.patch(f"/api/v1/monitors/{mid}", json=change, headers=auth)
+        assert resp.status_code == 200, resp.text
+    await client.patch(f"/api/v1/monitors/{ids[2]}", json={"enabled": True}, headers=auth)
+    changed = db.execute("SELECT count(*) FROM monitors WHERE schedule_changed_at > now() - interval '1 minute'"
+                         ).fetchone()[0]
+    assert changed == 3
+    # Every change was just now, and the sweep closes windows up to now - 6 s: nothing to mark.
+    assert await _sweep_once(settings, datetime.now(UTC)) == 0

@@ -53,6 +53,9 @@ def create_account_with_key(conn: psycopg.Connection, name: str, role: str = "ad
     """Create (or reuse) the account ``name`` and give it a new key; returns (account id, token)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    if not name.strip() or len(name) > 200:
+        raise ValueError(f"an account name is 1 to 200 characters, not blank; got {name[:40]!r}"
+                         + ("..." if len(name) > 40 else ""))
     account_id = conn.execute(sql("create_account"), {"name": name}).fetchone()[0]
     key = generate_key()
     conn.execute(sql("create_api_key"), {"account_id": account_id, "name": key_name,

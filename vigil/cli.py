@@ -40,6 +40,14 @@ def _run_until_signal(main) -> None:
     asyncio.run(runner())
 
 
+def _check_database() -> None:
+    """Fail fast (psycopg.OperationalError, reported by main) when the database is down,
+    before a command that would otherwise wait out a connection pool's timeout."""
+    import psycopg
+
+    psycopg.connect(get_settings().database_url, connect_timeout=5).close()
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     from vigil.migrate import migrate
 
@@ -81,6 +89,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_aggregator(args: argparse.Namespace) -> int:
     from aggregator.service import main as aggregator_main
 
+    if args.once:
+        _check_database()
     return aggregator_main(args)
 
 
@@ -94,6 +104,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"vigil seed: {exc}", file=sys.stderr)
         return 2
+    _check_database()
     print(json.dumps(seed(get_settings().database_url, plan)))
     return 0
 
@@ -101,6 +112,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
 def cmd_evaluator(args: argparse.Namespace) -> int:
     from evaluator.service import main as evaluator_main
 
+    if args.once:
+        _check_database()
     return evaluator_main(args)
 
 
@@ -113,6 +126,7 @@ def cmd_notifier(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from notify.cli import report
 
+    _check_database()
     return report(get_settings(), args)
 
 
@@ -185,16 +199,35 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
     return dead_letters_main(get_settings(), args.requeue, args.limit)
 
 
+class _Parser(argparse.ArgumentParser):
+    """A bad argument is one line naming it (argparse would print the whole usage first)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, got {text!r}")
+    return int(text)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="vigil", description="Vigil uptime monitoring backend")
+    p = _Parser(prog="vigil", description="Vigil uptime monitoring backend")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
 
     api = sub.add_parser("api", help="serve the REST API")
     api.add_argument("--host")
-    api.add_argument("--port", type=int)
-    api.add_argument("--workers", type=int, default=1)
+    api.add_argument("--port", type=_port)
+    api.add_argument("--workers", type=_positive, default=1)
     api.set_defaults(fn=cmd_api)
 
     sub.add_parser("scheduler", help="enqueue due checks").set_defaults(fn=cmd_scheduler)
@@ -239,7 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     upp.set_defaults(fn=cmd_up)
 
     dt = sub.add_parser("demo-target", help="serve the demo HTTP target on loopback")
-    dt.add_argument("--port", type=int, default=8099)
+    dt.add_argument("--port", type=_port, default=8099)
     dt.set_defaults(fn=cmd_demo_target)
 
     ca = sub.add_parser("create-account", help="create an account (or reuse it) and print a new API key")
@@ -267,9 +300,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    _setup_logging()
     try:
+        _setup_logging()
         code = args.fn(args)
     except KeyboardInterrupt:
         code = 130
+    except Exception as exc:  # noqa: BLE001 - a user's mistake ends as one line, never a traceback
+        from vigil.clierrors import describe
+
+        message = describe(exc)
+        if message is None or logging.getLogger().isEnabledFor(logging.DEBUG):
+            raise
+        print(f"vigil {args.command}: {message}", file=sys.stderr)
+        code = 2
     sys.exit(code)

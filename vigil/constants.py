@@ -22,6 +22,11 @@ DEAD_LETTER_KEY = "vigil:dead-letters"
 
 API_KEY_PREFIX = "vgl_"
 
+# Hardening: the largest ids PostgreSQL's integer / bigint columns hold; API query
+# parameters compared with such columns are bounded by these, so a huge value is a 400.
+PG_INT_MAX = 2**31 - 1
+PG_BIGINT_MAX = 2**63 - 1
+
 MONITOR_KINDS = ("http", "tcp", "dns", "tls", "heartbeat")
 MIN_INTERVAL_SECONDS = 10
 MAX_INTERVAL_SECONDS = 86_400

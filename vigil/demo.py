@@ -4,10 +4,15 @@ every kind of result: healthy, slow, flapping and down endpoints."""
 from __future__ import annotations
 
 import asyncio
+import collections
+import os
 import random
 import time
 
 from aiohttp import web
+
+from notify.transports.webhook import SIGNATURE_HEADER, verify
+from vigil.demo_seed import webhook_secret
 
 # (name, path, interval) of the demo monitors; the target serves each path.
 DEMO_MONITORS = [
@@ -46,8 +51,29 @@ async def down(_: web.Request) -> web.Response:
     return web.Response(status=503, text="this service is down")
 
 
+# The demo webhook channel's receiver: verifies each delivery's signature and keeps the
+# latest ones, shown by GET /hook.
+RECEIVED: collections.deque = collections.deque(maxlen=50)
+
+
+async def hook(request: web.Request) -> web.Response:
+    body = await request.read()
+    secret = webhook_secret(os.environ.get("VIGIL_SECRET_KEY", ""))
+    ok = verify(secret, request.headers.get(SIGNATURE_HEADER, ""), body)
+    RECEIVED.appendleft({"received_at": time.time(), "event": request.headers.get("Vigil-Event"),
+                         "delivery": request.headers.get("Vigil-Delivery"), "signature_ok": ok,
+                         "body": body.decode(errors="replace")[:2000]})
+    return web.Response(status=200 if ok else 401, text="ok" if ok else "bad signature")
+
+
+async def received(_: web.Request) -> web.Response:
+    return web.json_response(list(RECEIVED))
+
+
 def make_app() -> web.Application:
     app = web.Application()
+    app.router.add_post("/hook", hook)
+    app.router.add_get("/hook", received)
     app.router.add_get("/ok", ok)
     app.router.add_get("/api", api)
     app.router.add_get("/slow", slow)

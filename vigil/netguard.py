@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from functools import lru_cache
+from urllib.parse import SplitResult
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -84,3 +85,12 @@ def guarded_socket_factory(allow_private: bool):
         return sock
 
     return factory
+
+
+def valid_port(parts: SplitResult) -> bool:
+    """No port, or one from 1 to 65535 (urlsplit raises only when .port is read)."""
+    try:
+        port = parts.port
+    except ValueError:
+        return False
+    return port is None or 1 <= port <= 65535

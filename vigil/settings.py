@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     report_hour: int = Field(default=8, ge=0, le=23)
     report_timezone: str = "UTC"
 
+    # Evaluator (h-polish): the tick for minute m runs at m:SS and reads the slots before m.
+    # A slot's result must be stored by then to count in that tick (else it counts a minute
+    # later), so SS should cover a check's timeout; lower it for faster alerts on fast checks.
+    evaluator_cron_second: int = Field(default=10, ge=0, le=59)
+
     # Stats API: identical questions within this many seconds share one answer (0 = off).
     stats_cache_seconds: float = Field(default=5.0, ge=0)
 

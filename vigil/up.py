@@ -34,9 +34,12 @@ def _port_free(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
-def _ensure_demo(settings: Settings, demo_port: int) -> str:
-    """Create the demo account and monitors once; return a fresh demo API key (previous
-    demo keys are revoked: only hashes are stored, so an old key cannot be shown again)."""
+def _ensure_demo(settings: Settings, demo_port: int, secret_key: str = "") -> str:
+    """Create the demo account and monitors once (with a week of history, alert rules and a
+    webhook channel, see vigil/demo_seed.py); return a fresh demo API key (previous demo
+    keys are revoked: only hashes are stored, so an old key cannot be shown again)."""
+    from vigil.demo_seed import seed_demo
+
     base = f"http://127.0.0.1:{demo_port}"
     with psycopg.connect(settings.database_url) as conn:
         conn.execute("UPDATE api_keys SET revoked_at = now() WHERE name = 'demo' AND revoked_at IS NULL")
@@ -48,7 +51,22 @@ def _ensure_demo(settings: Settings, demo_port: int) -> str:
                 " WHERE NOT EXISTS (SELECT 1 FROM monitors WHERE account_id = %s AND name = %s)",
                 (account_id, name, base + path, interval, account_id, name))
         conn.execute("INSERT INTO regions (name) VALUES ('local') ON CONFLICT DO NOTHING")
+        conn.commit()
+        rows = seed_demo(conn, account_id, base, secret_key) if secret_key else None
+    if rows is not None:
+        print(f"seeded {rows:,} results (7 days) for the demo monitors, alert rules and a webhook channel")
+        _aggregate_once(settings)
     return token
+
+
+def _aggregate_once(settings: Settings) -> None:
+    import asyncio
+
+    from aggregator.jobs import aggregate
+    from vigil.cronworker import run_job_once
+
+    hours = asyncio.run(run_job_once(settings, aggregate))
+    print(f"rolled up {hours} hour(s) of demo history")
 
 
 def _secret_key(data: Path) -> str:
@@ -67,7 +85,15 @@ def _secret_key(data: Path) -> str:
     return path.read_text().strip()
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def up(demo: bool = True) -> int:
+    # Ctrl-C and SIGTERM both stop everything cleanly, also when started as a background
+    # job (whose shell made it ignore SIGINT).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     data = Path(os.environ.get("VIGIL_DATA_DIR", ROOT / ".data"))
     pg_port = int(os.environ.get("VIGIL_PG_PORT", "5433"))
     redis_port = int(os.environ.get("VIGIL_REDIS_PORT", "6380"))
@@ -93,7 +119,7 @@ def up(demo: bool = True) -> int:
         settings = Settings(database_url=pg.dsn, redis_url=redis.url)
         applied = migrate(settings)
         print(f"migrations applied: {len(applied)}")
-        token = _ensure_demo(settings, demo_port) if demo else None
+        token = _ensure_demo(settings, demo_port, env["VIGIL_SECRET_KEY"]) if demo else None
         cmds = [[sys.executable, "-m", "vigil", s] for s in SERVICES]
         if demo:
             cmds.append([sys.executable, "-m", "vigil", "demo-target", "--port", str(demo_port)])
@@ -104,8 +130,7 @@ def up(demo: bool = True) -> int:
         print(f"\nVigil is up.\n  API:      http://127.0.0.1:{api_port}/api/v1  "
               f"(OpenAPI: http://127.0.0.1:{api_port}/api/v1/schema)")
         if token:
-            print(f"  demo key: {token}\n  try:      curl -H 'Authorization: Bearer {token}' "
-                  f"http://127.0.0.1:{api_port}/api/v1/monitors")
+            _print_tries(token, api_port, demo_port)
         print("Ctrl-C stops everything; data stays in", data, flush=True)
         while all(c.poll() is None for c in children):
             time.sleep(0.5)
@@ -119,6 +144,15 @@ def up(demo: bool = True) -> int:
         _stop(children)
         redis.stop()
         pg.stop()
+
+
+def _print_tries(token: str, api_port: int, demo_port: int) -> None:
+    a = f"http://127.0.0.1:{api_port}/api/v1"
+    print(f"  demo key: {token}\n  try:\n    H='Authorization: Bearer {token}'")
+    for path in ("monitors", "monitors/1/stats?window=7d", "monitors/5/series?window=24h&resolution=1h",
+                 "monitors/6/status", "incidents", "notifications?limit=5"):
+        print(f"    curl -H \"$H\" '{a}/{path}'")
+    print(f"    curl http://127.0.0.1:{demo_port}/hook    # webhooks the demo receiver got")
 
 
 def _wait_healthy(port: int, timeout: float = 30) -> None:

@@ -6,13 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from api.textguard import refuse_nul
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class ChannelCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    _no_nul = model_validator(mode="before")(classmethod(lambda cls, data: refuse_nul(data)))
 
     name: Name
     kind: Literal["webhook", "slack", "discord", "email"]
@@ -25,6 +29,8 @@ class ChannelUpdate(BaseModel):
     """Any subset. A config replaces the old one; a secret left out of it is kept."""
 
     model_config = ConfigDict(extra="forbid")
+
+    _no_nul = model_validator(mode="before")(classmethod(lambda cls, data: refuse_nul(data)))
 
     name: Name | None = None
     config: dict[str, Any] | None = None

@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from api.textguard import refuse_nul
 from ingest.checks.dns import DnsOptions
 from ingest.checks.dns import parse_target as dns_target
 from ingest.checks.heartbeat import HeartbeatOptions
@@ -24,6 +25,7 @@ from ingest.checks.tcp import TcpOptions, host_port
 from ingest.checks.tls import DEFAULT_PORT as TLS_DEFAULT_PORT
 from ingest.checks.tls import TlsOptions
 from vigil.constants import MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS, MONITOR_KINDS
+from vigil.netguard import valid_port
 
 RegionName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -43,6 +45,8 @@ def validate_target(kind: str, target: str) -> str:
         parts = urlsplit(target)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("an http monitor's target must be an http:// or https:// URL with a host")
+        if not valid_port(parts):
+            raise ValueError("an http monitor's target port must be a number from 1 to 65535")
     elif kind == "tcp":
         host_port(target, "tcp")
     elif kind == "tls":
@@ -74,6 +78,7 @@ class MonitorFields(BaseModel):
     @classmethod
     def _expectations_of_kind(cls, data: Any) -> Any:
         """The expectations are validated as the options of the monitor's kind."""
+        refuse_nul(data)
         if isinstance(data, dict):
             expectations = data.get("expectations", {})
             if isinstance(expectations, dict):
@@ -101,6 +106,14 @@ class MonitorFields(BaseModel):
             raise ValueError("region_quorum must not exceed the number of regions")
         return self
 
+    @field_validator("slo_target")
+    @classmethod
+    def _slo_as_stored(cls, v: float) -> float:
+        """Stored with 3 decimals (numeric(6,3)): 99.9999 would become 100, which no SLO can be."""
+        if not 0 < round(v, 3) < 100:
+            raise ValueError("slo_target must be above 0 and below 100 at 3 decimals (0.001 to 99.999)")
+        return round(v, 3)
+
 
 class MonitorCreate(MonitorFields):
     pass
@@ -110,6 +123,8 @@ class MonitorUpdate(BaseModel):
     """Any subset of a monitor's fields; the merged result is validated as a whole."""
 
     model_config = ConfigDict(extra="forbid")
+
+    _no_nul = model_validator(mode="before")(classmethod(lambda cls, data: refuse_nul(data)))
 
     name: str | None = None
     kind: str | None = None

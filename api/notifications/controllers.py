@@ -9,6 +9,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from api.errors import NotFound
 from api.notifications.schemas import AttemptRead, NotificationDetail, NotificationRead
+from vigil.constants import PG_BIGINT_MAX, PG_INT_MAX
 from vigil.queries import sql
 
 
@@ -21,10 +22,11 @@ class NotificationController(Controller):
         self, request: Request,
         status: FromQuery[Literal["pending", "delivering", "sent", "dead"] | None] = None,
         event: FromQuery[Literal["firing", "resolved", "reminder", "test", "report"] | None] = None,
-        channel_id: FromQuery[int | None] = None,
-        incident_id: FromQuery[int | None] = None,
+        channel_id: Annotated[int | None, QueryParameter(ge=1, le=PG_INT_MAX)] = None,
+        incident_id: Annotated[int | None, QueryParameter(ge=1, le=PG_BIGINT_MAX)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
-        before: Annotated[int | None, QueryParameter(ge=1, description="id to list before (newest first)")] = None,
+        before: Annotated[int | None, QueryParameter(ge=1, le=PG_BIGINT_MAX,
+                                                     description="id to list before (newest first)")] = None,
     ) -> list[NotificationRead]:
         params = {"account_id": request.user.account_id, "status": status, "event": event,
                   "channel_id": channel_id, "incident_id": incident_id, "limit": limit, "before": before}

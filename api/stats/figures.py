@@ -10,13 +10,27 @@ from typing import Any
 from aggregator import histogram
 from aggregator.windows import derive
 
-COUNTS = ("slots", "up_slots", "down_slots", "missed_slots", "checks", "latency_sum_us")
-EMPTY = {**dict.fromkeys(COUNTS, 0), "latency_min_us": None, "latency_max_us": None,
+SLOT_COUNTS = ("slots", "up_slots", "down_slots", "missed_slots")
+COUNTS = (*SLOT_COUNTS, "checks", "latency_sum_us")
+EMPTY = {**dict.fromkeys(COUNTS, 0), "excluded_slots": 0, "latency_min_us": None, "latency_max_us": None,
          "hist": histogram.EMPTY}
 
 
 def ms(us: float | int | None) -> float | None:
     return None if us is None else round(float(us) / 1000, 3)
+
+
+def exclude(rows: list[dict[str, Any]], excluded: dict[int, dict[str, Any]],
+            key: str = "monitor_id") -> list[dict[str, Any]]:
+    """Per-monitor (or per-region: key) statistics less the slots inside maintenance windows
+    (from vigil_window_excluded), which are counted in excluded_slots instead. Latency and
+    checks keep every result."""
+    out = []
+    for r in rows:
+        x = excluded.get(r[key])
+        counts = {c: r[c] - x[c] for c in SLOT_COUNTS} if x else {}
+        out.append({**r, **counts, "excluded_slots": x["slots"] if x else 0})
+    return out
 
 
 def combine(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -27,6 +41,7 @@ def combine(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
     mins = [p["latency_min_us"] for p in parts if p["latency_min_us"] is not None]
     maxs = [p["latency_max_us"] for p in parts if p["latency_max_us"] is not None]
     return {**{c: sum(p[c] for p in parts) for c in COUNTS},
+            "excluded_slots": sum(p.get("excluded_slots", 0) for p in parts),
             "latency_min_us": min(mins) if mins else None, "latency_max_us": max(maxs) if maxs else None,
             "hist": histogram.merge(p["hist"] for p in parts) if len(parts) > 1 else parts[0]["hist"]}
 
@@ -38,6 +53,7 @@ def figures(stats: dict[str, Any], slo_targets: dict[int, float] | None = None,
     allowed, over the monitors in per_monitor (or the one monitor of slo_targets)."""
     s = derive(dict(stats))
     out = {k: s[k] for k in ("slots", "up_slots", "down_slots", "missed_slots", "checks")}
+    out["excluded_slots"] = stats.get("excluded_slots", 0)
     out["uptime_pct"] = None if s["uptime"] is None else 100 * s["uptime"]
     out["latency_ms"] = {"p50": ms(s["latency_p50_us"]), "p90": ms(s["latency_p90_us"]),
                          "p95": ms(s["latency_p95_us"]), "p99": ms(s["latency_p99_us"]),

@@ -47,6 +47,8 @@ class SlotCounts(Read):
 
 class MonitorStats(SlotCounts):
     monitor_id: int
+    excluded_slots: int = Field(0, description="slots inside maintenance windows: left out of the "
+                                "slot counts, uptime and error budget")
     checks: int = 0
     slo_target: float | None = None
     error_budget_remaining_pct: float | None = Field(
@@ -69,6 +71,7 @@ class GroupStatsRead(StatsRead):
 
 class RegionStats(SlotCounts):
     region: str
+    excluded_slots: int = Field(0, description="slots inside maintenance windows, left out of the counts")
     checks: int = 0
     latency_ms: Latency = Field(default_factory=Latency)
 

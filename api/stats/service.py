@@ -13,7 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from aggregator.windows import window_region_stats, window_stats
 from api.errors import NotFound
-from api.stats.figures import combine, figures, ms
+from api.stats.figures import combine, exclude, figures, ms
 from api.stats.window import BadWindow, Window, resolve_resolution
 from vigil.queries import sql
 
@@ -45,10 +45,16 @@ class StatsService:
 
     async def _per_monitor(self, conn: AsyncConnection, ids: list[int], w: Window,
                            region: str | None) -> list[dict[str, Any]]:
-        if region is None:
-            return await window_stats(conn, ids, w.start, w.end)
+        """Window statistics per monitor (or of one region), less the slots inside
+        maintenance windows (counted in excluded_slots)."""
         region_id = await self._region_id(conn, region)
-        return [r for r in await window_region_stats(conn, ids, w.start, w.end) if r["region_id"] == region_id]
+        if region_id is None:
+            rows = await window_stats(conn, ids, w.start, w.end)
+        else:
+            rows = [r for r in await window_region_stats(conn, ids, w.start, w.end) if r["region_id"] == region_id]
+        cur = await conn.execute(sql("stats_window_excluded"),
+                                 {"ids": ids, "from": w.start, "to": w.end, "region_id": region_id})
+        return exclude(rows, {r["monitor_id"]: r for r in await cur.fetchall()})
 
     async def stats(self, monitor_id: int, w: Window, region: str | None) -> dict[str, Any]:
         async with self.pool.connection() as conn:
@@ -73,7 +79,10 @@ class StatsService:
     async def regions(self, monitor_id: int, w: Window) -> dict[str, Any]:
         async with self.pool.connection() as conn:
             await self._monitor(conn, monitor_id)
-            rows = await window_region_stats(conn, [monitor_id], w.start, w.end)
+            cur = await conn.execute(sql("stats_region_excluded"),
+                                     {"monitor_id": monitor_id, "from": w.start, "to": w.end})
+            excluded = {r["region_id"]: r for r in await cur.fetchall()}
+            rows = exclude(await window_region_stats(conn, [monitor_id], w.start, w.end), excluded, "region_id")
             names = {r["id"]: r["name"] for r in await (await conn.execute(sql("stats_region_names"))).fetchall()}
         regions = [{**figures(r), "region": names.get(r["region_id"], str(r["region_id"]))} for r in rows]
         return {"monitor_id": monitor_id, "start": w.start, "end": w.end,

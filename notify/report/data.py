@@ -1,7 +1,7 @@
 """The weekly report's figures for one account: set-based queries over all its monitors.
 
 Window totals come from the analytics contract (vigil_window_stats: rollups plus raw rows
-not rolled yet); incidents from the alert tables, or runs of down slots where those are absent."""
+not rolled yet), less the slots inside maintenance windows; incidents from the alert tables, or runs of down slots where those are absent."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class MonitorWeek:
     up_slots: int = 0
     down_slots: int = 0
     missed_slots: int = 0
+    excluded_slots: int = 0  # inside maintenance windows: in none of the counts above
     p95_ms: float | None = None
     p99_ms: float | None = None
     prev_p95_ms: float | None = None
@@ -105,7 +106,7 @@ async def build_report(conn: AsyncConnection, account_id: int, account: str, wee
     for m in monitors:
         cur, prev = now.get(m.id, {}), before.get(m.id, {})
         m.up_slots, m.down_slots = cur.get("up_slots", 0), cur.get("down_slots", 0)
-        m.missed_slots = cur.get("missed_slots", 0)
+        m.missed_slots, m.excluded_slots = cur.get("missed_slots", 0), cur.get("excluded_slots", 0)
         m.p95_ms, m.p99_ms = _ms(cur.get("p95_us")), _ms(cur.get("p99_us"))
         m.prev_p95_ms, m.prev_p99_ms = _ms(prev.get("p95_us")), _ms(prev.get("p99_us"))
         m.incidents = incidents.get(m.id, 0)

@@ -55,7 +55,8 @@ def text(report: Report) -> str:
             f"  {_slo_line(m)}",
             f"  p95 {ms(m.p95_ms)} ({change(m.p95_ms, m.prev_p95_ms)} vs last week), "
             f"p99 {ms(m.p99_ms)} ({change(m.p99_ms, m.prev_p99_ms)})",
-            f"  incidents {m.incidents}, downtime {duration(m.downtime_s)}, missed slots {m.missed_slots}",
+            f"  incidents {m.incidents}, downtime {duration(m.downtime_s)}, missed slots {m.missed_slots}, "
+            f"excluded slots {m.excluded_slots} (maintenance)",
             "",
         ]
     return "\n".join(lines)
@@ -75,7 +76,8 @@ def html(report: Report, img_src: Callable[[MonitorWeek], str]) -> str:
                  ("Error budget left", pct(m.budget_left, 1)),
                  ("p95", f"{ms(m.p95_ms)} ({change(m.p95_ms, m.prev_p95_ms)})"),
                  ("p99", f"{ms(m.p99_ms)} ({change(m.p99_ms, m.prev_p99_ms)})"),
-                 ("Incidents", str(m.incidents)), ("Downtime", duration(m.downtime_s))]
+                 ("Incidents", str(m.incidents)), ("Downtime", duration(m.downtime_s)),
+                 ("Excluded slots", f"{m.excluded_slots} (maintenance)")]
         row = "".join(f"<td {_TD}><small>{k}</small><br>{v}</td>" for k, v in cells)
         parts.append(f"<h3 style='margin-bottom:2px'>{escape(m.name)}</h3>"
                      f"<div style='color:#5f6368'>{escape(m.target)}</div>"
@@ -83,5 +85,5 @@ def html(report: Report, img_src: Callable[[MonitorWeek], str]) -> str:
                      f"<img src='{escape(img_src(m))}' alt='hourly p95 latency of {escape(m.name)}' "
                      f"width='600' height='150'>")
     parts.append("<p style='color:#5f6368'><small>Uptime counts up and down slots (a slot is down when "
-                 "enough regions agree); missed slots are excluded. Sent by Vigil.</small></p></body></html>")
+                 "enough regions agree); missed slots and slots inside maintenance windows are excluded. Sent by Vigil.</small></p></body></html>")
     return "".join(parts)

@@ -25,8 +25,13 @@ CREATE TEMP TABLE rule_transitions (
 ) ON COMMIT DROP;
 
 -- name: eval_down
--- A slot is down when at least `quorum` regions saw it down (missed results do not count),
--- up when too few regions are left to reach the quorum, undecided otherwise (skipped).
+-- Slots are judged by the one slot rule, vigil_slot_status (sql/0011_slot_rule.sql), under
+-- the rule's quorum. A region of the monitor with no result yet (pending: its check may still
+-- arrive, or the sweeper will mark it missed) could turn out up, down or missed; a slot is
+-- decided once its status is the same whether the pending regions end missed or down (then
+-- any mix agrees too), and undecided slots are skipped. Missed slots are skipped as well:
+-- they neither extend nor break a run. So once every region has reported, the evaluator
+-- judges a slot exactly as the stats API and the rollups do.
 -- fail_streak / ok_streak: decided slots in a row, counted back from the newest. The last
 -- slots are read with one index scan on (monitor, region, time) per lookback length and
 -- region, with the monitors as array keys: the cost follows monitors, not history kept.
@@ -43,7 +48,7 @@ WITH t AS (
 ), slots AS (
     SELECT r.monitor_id, r.time,
            count(*) FILTER (WHERE NOT r.up AND r.error_kind <> 13) AS down_n,
-           count(*) FILTER (WHERE r.up) AS up_n
+           count(*) FILTER (WHERE r.up) AS up_n, count(*) AS seen_n
     -- one scan per (lookback, region), fenced so the region is a constant of the scan: with
     -- monitor and region fixed, the time range bounds each descent, and a monitor's older
     -- rows in the chunk are never read
@@ -54,12 +59,18 @@ WITH t AS (
         WHERE c.monitor_id = ANY (b.ids) AND c.region_id = g.id AND c.time >= b.since AND c.time < %(at)s
         OFFSET 0) r
     GROUP BY r.monitor_id, r.time
-), streaks AS (
-    SELECT t.rule_id, t.monitor_id, max(s.time) AS last_slot,
-           array_agg(s.down_n >= t.quorum ORDER BY s.time DESC) AS downs
+), judged_slots AS (
+    SELECT t.rule_id, t.monitor_id, s.time,
+           vigil_slot_status(s.down_n, s.up_n + s.down_n, t.quorum) AS status,
+           vigil_slot_status(s.down_n + p.pending, s.up_n + s.down_n + p.pending, t.quorum) AS if_pending_down
     FROM t JOIN slots s ON s.monitor_id = t.monitor_id AND s.time >= t.since
-    WHERE s.down_n >= t.quorum OR s.up_n > cardinality(t.regions) - t.quorum
-    GROUP BY t.rule_id, t.monitor_id
+    CROSS JOIN LATERAL (SELECT greatest(cardinality(t.regions) - s.seen_n, 0) AS pending) p
+), streaks AS (
+    SELECT rule_id, monitor_id, max(time) AS last_slot,
+           array_agg(status = 'down' ORDER BY time DESC) AS downs
+    FROM judged_slots
+    WHERE status <> 'missed' AND status = if_pending_down
+    GROUP BY rule_id, monitor_id
 ), judged AS (
     SELECT t.*, s.last_slot,
            coalesce(array_position(s.downs, false) - 1, cardinality(s.downs)) AS fail_streak,

@@ -9,14 +9,15 @@ RETURNING swept_to;
 -- plus grace) closed in (swept_to, now] and that has no row gets a row with
 -- error_kind = missed (13) and up = false. Slot maths as in ingest/slots.py: the phase
 -- is Knuth's multiplicative hash of the id modulo the interval. Slots before the monitor
--- was created or last changed are skipped (its schedule may have been different).
+-- was created or its schedule (interval, regions, enabled) last changed are skipped (they
+-- may have been different then); other changes (a rename, a new target) do not matter.
 -- ON CONFLICT DO NOTHING: a real result is never overwritten.
 WITH m AS (
     SELECT m.id, r.id AS region_id, m.interval_s,
            ((m.id::bigint * 2654435761) & 4294967295) %% m.interval_s AS phase,
            (m.timeout_ms::bigint * greatest(1, coalesce((m.expectations ->> 'attempts')::int, 1)))
                / 1000 + %(grace_s)s AS span_s,
-           extract(epoch FROM greatest(m.created_at, m.updated_at))::bigint AS since
+           extract(epoch FROM greatest(m.created_at, m.schedule_changed_at))::bigint AS since
     FROM monitors m
     JOIN regions r ON r.name = ANY (m.regions)
     WHERE m.enabled

@@ -3,10 +3,16 @@ SELECT id, name, target, slo_target::float8 AS slo_target, interval_s
 FROM monitors WHERE account_id = %(account_id)s ORDER BY name, id;
 
 -- name: report_window_stats
--- Window totals through the analytics contract (rollups + the open bucket from raw).
-SELECT monitor_id, up_slots, down_slots, missed_slots,
-       vigil_hist_quantile(hist, 0.95) AS p95_us, vigil_hist_quantile(hist, 0.99) AS p99_us
-FROM vigil_window_stats(%(ids)s::integer[], %(from_ts)s, %(to_ts)s);
+-- Window totals through the analytics contract (rollups + the open bucket from raw), less
+-- the slots inside maintenance windows (vigil_window_excluded, counted in excluded_slots).
+-- Latency percentiles keep every up result.
+SELECT w.monitor_id, w.up_slots - coalesce(x.up_slots, 0) AS up_slots,
+       w.down_slots - coalesce(x.down_slots, 0) AS down_slots,
+       w.missed_slots - coalesce(x.missed_slots, 0) AS missed_slots,
+       coalesce(x.slots, 0) AS excluded_slots,
+       vigil_hist_quantile(w.hist, 0.95) AS p95_us, vigil_hist_quantile(w.hist, 0.99) AS p99_us
+FROM vigil_window_stats(%(ids)s::integer[], %(from_ts)s, %(to_ts)s) w
+LEFT JOIN vigil_window_excluded(%(ids)s::integer[], %(from_ts)s, %(to_ts)s) x USING (monitor_id);
 
 -- name: report_hourly
 -- The chart's series: per monitor and hour, slots under the quorum and the p95 of up

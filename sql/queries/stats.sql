@@ -7,6 +7,18 @@
 SELECT id, slo_target::float8 AS slo_target FROM monitors
 WHERE account_id = %(account_id)s AND %(tag)s = ANY (tags) ORDER BY id;
 
+-- name: stats_window_excluded
+-- Per monitor, the slots of the window inside maintenance periods by status (judged under the
+-- quorum, or in one region alone with region_id), which uptime and the error budget leave out.
+SELECT monitor_id, slots, up_slots, down_slots, missed_slots
+FROM vigil_window_excluded(%(ids)s::integer[], %(from)s, %(to)s, %(region_id)s::smallint);
+
+-- name: stats_region_excluded
+-- The same for one monitor in each region alone (the per-region breakdown).
+SELECT g.id AS region_id, x.slots, x.up_slots, x.down_slots, x.missed_slots
+FROM regions g
+CROSS JOIN LATERAL vigil_window_excluded(ARRAY[%(monitor_id)s]::integer[], %(from)s, %(to)s, g.id) x;
+
 -- name: stats_region_id
 SELECT id FROM regions WHERE name = %(name)s;
 
