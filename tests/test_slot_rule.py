@@ -1,5 +1,7 @@
 """The per-slot quorum rule is defined once (vigil_slot_status, sql/0011_slot_rule.sql): the
-same scripted slots, fed through every reader of slots, are judged alike."""
+same scripted slots, fed through every reader of slots, are judged alike. That includes the
+raw statistics behind the rollups and the windows (vigil_raw_stats, vigil_raw_rows_stats,
+sql/0015_one_rule_everywhere.sql): the aggregator's rolled-up hour and the window's raw piece."""
 
 from __future__ import annotations
 
@@ -87,6 +89,17 @@ def _counted(rows: dict[int, tuple[int, int, int]]) -> dict[int, str]:
     return {mid: {(1, 0, 0): "up", (0, 1, 0): "down", (0, 0, 1): "missed"}[c] for mid, c in rows.items()}
 
 
+def rolled_up_judgements(db: psycopg.Connection, at: Scripted, ids: list[int]) -> dict[int, str]:
+    """The aggregator's statement (rollup_hours: vigil_raw_stats materialised) over the slot's
+    hour, read back from the monitor-level (region 0) rows of rollup_1h, then rolled back."""
+    hour = at.slot.replace(minute=0)
+    with db.transaction(force_rollback=True):
+        db.execute(sql("rollup_hours"), {"from_ts": hour, "to_ts": hour + timedelta(hours=1)})
+        return _counted({r[0]: r[1:] for r in db.execute(
+            "SELECT monitor_id, up_slots, down_slots, missed_slots FROM rollup_1h"
+            " WHERE region_id = 0 AND monitor_id = ANY (%s)", (ids,))})
+
+
 def evaluator_judgements(db: psycopg.Connection, account_id: int, at: Scripted) -> dict[int, str]:
     """The evaluator's down rule on each monitor's slot: a failures=1 down rule with an open
     incident, so eval_down reports every decided slot ('down' = a failed slot in a row, 'up' =
@@ -135,6 +148,10 @@ async def test_every_reader_of_slots_judges_the_scripted_slots_alike(db, account
     async with await psycopg.AsyncConnection.connect(settings.database_url, row_factory=dict_row) as conn:
         report = await build_report(conn, account[0], account[1], f"{iso.year}-W{iso.week:02d}", "UTC")
     got["weekly report"] = _counted({m.id: (m.up_slots, m.down_slots, m.missed_slots) for m in report.monitors})
+    # its hourly chart: (up, down) of the slot's hour from vigil_raw_stats; neither = missed
+    got["weekly report hourly"] = {m.id: {(1, 0): "up", (0, 1): "down", (0, 0): "missed"}[
+        (m.hourly[0]["up_slots"], m.hourly[0]["down_slots"])] for m in report.monitors if len(m.hourly) == 1}
+    got["aggregator rollup_1h"] = rolled_up_judgements(db, at, ids)
 
     assert got == dict.fromkeys(got, expected)
     assert downtimes == {mid: [1] if status == "down" else [] for mid, status in expected.items()}
