@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -41,6 +42,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.pool = await open_pool(settings.database_url, min_size=2, max_size=20,
                                          wait=False, dict_rows=True)
         app.state.redis = aioredis.from_url(settings.redis_url)
+        # The startup heap (Litestar, pydantic, numpy) never becomes garbage: frozen, the full
+        # collections stop rescanning it (they paused the server 20-60 ms under load).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

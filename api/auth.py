@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
@@ -15,6 +16,9 @@ from vigil.queries import sql
 # Looked-up keys are cached briefly so a busy dashboard does not cost a query per request;
 # a revoked key therefore stops working within this many seconds.
 KEY_CACHE_SECONDS = 10.0
+# Past this share of its lifetime an entry is looked up again in the background while requests
+# keep using it, so a busy key never waits on the database (nor on the last-used UPDATE).
+REFRESH_AHEAD = 0.75
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +30,7 @@ class Principal:
 
 class ApiKeyAuth(AbstractAuthenticationMiddleware):
     _cache: dict[str, tuple[float, tuple | None]] = {}
+    _loading: dict[str, asyncio.Future] = {}
 
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
         header = connection.headers.get("authorization", "")
@@ -43,11 +48,35 @@ class ApiKeyAuth(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=Principal(row[0], row[1], row[3]), auth=prefix)
 
     async def _lookup(self, connection: ASGIConnection, prefix: str) -> tuple | None:
-        now = time.monotonic()
-        hit = self._cache.get(prefix)
-        if hit and now - hit[0] < KEY_CACHE_SECONDS:
-            return hit[1]
         pool = connection.app.state.pool
+        hit = self._cache.get(prefix)
+        if hit is not None:
+            age = time.monotonic() - hit[0]
+            if age < KEY_CACHE_SECONDS:
+                if age >= KEY_CACHE_SECONDS * REFRESH_AHEAD:
+                    self._load(pool, prefix)
+                return hit[1]
+        return await asyncio.shield(self._load(pool, prefix))
+
+    def _load(self, pool, prefix: str) -> asyncio.Future:
+        """The key's row from the database, one lookup per key at a time however many
+        requests need it."""
+        loading = self._loading.get(prefix)
+        if loading is not None and not loading.done() and loading.get_loop() is asyncio.get_running_loop():
+            return loading
+        future = asyncio.ensure_future(self._query(pool, prefix))
+        self._loading[prefix] = future
+
+        def done(f: asyncio.Future) -> None:
+            if self._loading.get(prefix) is f:
+                del self._loading[prefix]
+            if not f.cancelled():
+                f.exception()  # retrieved: a failed background refresh is retried by the next request
+        future.add_done_callback(done)
+        return future
+
+    async def _query(self, pool, prefix: str) -> tuple | None:
+        asked = time.monotonic()
         async with pool.connection() as conn:
             row = await (await conn.execute(sql("key_by_prefix"), {"prefix": prefix})).fetchone()
             if row:
@@ -55,7 +84,7 @@ class ApiKeyAuth(AbstractAuthenticationMiddleware):
                 await conn.execute(sql("touch_api_key"), {"id": row[0]})
         if len(self._cache) > 10_000:
             self._cache.clear()
-        self._cache[prefix] = (now, row)
+        self._cache[prefix] = (asked, row)
         return row
 
 

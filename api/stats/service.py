@@ -4,10 +4,13 @@ a named statement of sql/queries/stats.sql, and shapes the figures (api/stats/fi
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 from typing import Any
 
+import psycopg
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
@@ -27,6 +30,21 @@ class StatsService:
     def __init__(self, pool: AsyncConnectionPool, account_id: int) -> None:
         self.pool = pool
         self.account_id = account_id
+
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection in autocommit for the duration of one answer: the answers only
+        read, and under READ COMMITTED each statement takes its own snapshot inside a
+        transaction too, so BEGIN and COMMIT were two round trips buying nothing."""
+        async with self.pool.connection() as conn:
+            await conn.set_autocommit(True)
+            try:
+                yield conn
+            finally:
+                # Only fails when a cancelled query left the connection busy: the pool then
+                # discards it instead of handing it out again.
+                with suppress(psycopg.Error):
+                    await conn.set_autocommit(False)
 
     async def _monitor(self, conn: AsyncConnection, monitor_id: int) -> dict[str, Any]:
         cur = await conn.execute(sql("get_monitor"), {"id": monitor_id, "account_id": self.account_id})
@@ -57,7 +75,7 @@ class StatsService:
         return exclude(rows, {r["monitor_id"]: r for r in await cur.fetchall()})
 
     async def stats(self, monitor_id: int, w: Window, region: str | None) -> dict[str, Any]:
-        async with self.pool.connection() as conn:
+        async with self._reading() as conn:
             monitor = await self._monitor(conn, monitor_id)
             rows = await self._per_monitor(conn, [monitor_id], w, region)
         slo = {monitor_id: float(monitor["slo_target"])}
@@ -65,7 +83,7 @@ class StatsService:
                 "region": region}
 
     async def group_stats(self, tag: str, w: Window, region: str | None) -> dict[str, Any]:
-        async with self.pool.connection() as conn:
+        async with self._reading() as conn:
             cur = await conn.execute(sql("stats_monitors_by_tag"), {"account_id": self.account_id, "tag": tag})
             slo = {r["id"]: r["slo_target"] for r in await cur.fetchall()}
             if not slo:
@@ -77,7 +95,7 @@ class StatsService:
                 "monitors": monitors, "start": w.start, "end": w.end, "region": region}
 
     async def regions(self, monitor_id: int, w: Window) -> dict[str, Any]:
-        async with self.pool.connection() as conn:
+        async with self._reading() as conn:
             await self._monitor(conn, monitor_id)
             cur = await conn.execute(sql("stats_region_excluded"),
                                      {"monitor_id": monitor_id, "from": w.start, "to": w.end})
@@ -89,7 +107,7 @@ class StatsService:
                 "regions": sorted(regions, key=lambda r: r["region"])}
 
     async def series(self, monitor_id: int, w: Window, region: str | None, resolution: str) -> dict[str, Any]:
-        async with self.pool.connection() as conn:
+        async with self._reading() as conn:
             monitor = await self._monitor(conn, monitor_id)
             name, step = resolve_resolution(resolution, w, monitor["interval_s"])
             params = {"monitor_id": monitor_id, "region_id": await self._region_id(conn, region),
@@ -103,13 +121,14 @@ class StatsService:
 
     async def status(self, monitor_id: int, region: str | None, limit: int) -> dict[str, Any]:
         now = datetime.now(UTC)
-        async with self.pool.connection() as conn:
+        async with self._reading() as conn:
             monitor = await self._monitor(conn, monitor_id)
             interval = timedelta(seconds=monitor["interval_s"])
             params = {"monitor_id": monitor_id, "region_id": await self._region_id(conn, region),
                       "to": now + interval}
             recent = await (await conn.execute(sql("stats_recent_slots"), {
-                **params, "from": now - interval * (limit + STALE_INTERVALS), "limit": limit})).fetchall()
+                **params, "from": now - interval * (limit + STALE_INTERVALS), "limit": limit},
+                prepare=False)).fetchall()
             out = {"monitor_id": monitor_id, "region": region, "status": "unknown", "since": None,
                    "last_slot": None, "since_is_lower_bound": False,
                    "recent": [{**r, "latency_ms": ms(r["latency_us"])} for r in recent]}
@@ -118,13 +137,16 @@ class StatsService:
             newest = recent[0]
             lookback = {**params, "from": now - STATUS_LOOKBACK, "status": newest["status"]}
             hour = (await (await conn.execute(sql("stats_status_lookback"), lookback)).fetchone())["bucket"]
+            # Never prepared: after five runs PostgreSQL would switch to a generic plan, made
+            # without knowing how many days of raw rows the trace spans, and that plan took
+            # up to 5 s where the plan for the actual range takes ~20 ms.
             row = await (await conn.execute(sql("stats_status_since"),
-                                            {**lookback, "from": hour or lookback["from"]})).fetchone()
+                                            {**lookback, "from": hour or lookback["from"]}, prepare=False)).fetchone()
         return {**out, "status": newest["status"], "last_slot": newest["time"],
                 "since": row["run_start"] or row["first_slot"], "since_is_lower_bound": row["run_start"] is None}
 
     async def downtimes(self, monitor_id: int, w: Window, region: str | None) -> dict[str, Any]:
-        async with self.pool.connection() as conn:
+        async with self._reading() as conn:
             monitor = await self._monitor(conn, monitor_id)
             cur = await conn.execute(sql("stats_downtimes"), {
                 "monitor_id": monitor_id, "region_id": await self._region_id(conn, region),
