@@ -1,7 +1,7 @@
 """The weekly report's figures for one account: set-based queries over all its monitors.
 
 Window totals come from the analytics contract (vigil_window_stats: rollups plus raw rows
-not rolled yet), less the slots inside maintenance windows; incidents from the alert tables, or runs of down slots where those are absent."""
+not rolled yet), less the slots inside maintenance windows; incidents from the alert tables."""
 
 from __future__ import annotations
 
@@ -84,9 +84,7 @@ async def window_stats(conn: AsyncConnection, ids: list[int], from_ts: datetime,
 
 
 async def incident_counts(conn: AsyncConnection, window: dict[str, Any]) -> dict[int, int]:
-    if (await _rows(conn, "report_has_incidents", {}))[0]["incidents"]:
-        return {r["monitor_id"]: r["incidents"] for r in await _rows(conn, "report_incident_counts", window)}
-    return {r["monitor_id"]: r["episodes"] for r in await _rows(conn, "report_down_episodes", window)}
+    return {r["monitor_id"]: r["incidents"] for r in await _rows(conn, "report_incident_counts", window)}
 
 
 async def build_report(conn: AsyncConnection, account_id: int, account: str, week: str, tz: str) -> Report:

@@ -22,20 +22,6 @@ FROM vigil_raw_stats(%(ids)s::integer[], %(from_ts)s, %(to_ts)s)
 WHERE region_id = 0
 ORDER BY monitor_id, bucket;
 
--- name: report_down_episodes
--- Incidents where the alert tables are absent: runs of consecutive down slots (gaps and
--- islands; missed slots neither break nor extend a run), per monitor.
-WITH states AS (
-    SELECT monitor_id, slot, state,
-           row_number() OVER (PARTITION BY monitor_id ORDER BY slot)
-         - row_number() OVER (PARTITION BY monitor_id, state ORDER BY slot) AS run
-    FROM notify_slot_states(%(ids)s::integer[], %(from_ts)s, %(to_ts)s)
-    WHERE state <> 'missed'
-), runs AS (
-    SELECT DISTINCT monitor_id, run FROM states WHERE state = 'down'
-)
-SELECT monitor_id, count(*) AS episodes FROM runs GROUP BY monitor_id;
-
 -- name: report_incident_counts
 -- Incidents (from the alerting tables) that fired in the window, per monitor; pending ones
 -- that never fired are not incidents anyone was told about.
@@ -43,11 +29,6 @@ SELECT monitor_id, count(*) AS incidents
 FROM incidents
 WHERE monitor_id = ANY(%(ids)s::integer[]) AND fired_at >= %(from_ts)s AND fired_at < %(to_ts)s
 GROUP BY monitor_id;
-
--- name: report_has_incidents
-SELECT (SELECT count(*) = 2 FROM information_schema.columns
-        WHERE table_schema = 'public' AND table_name = 'incidents'
-          AND column_name IN ('monitor_id', 'fired_at')) AS incidents;
 
 -- name: account_by_name
 SELECT id, name FROM accounts WHERE name = %(name)s;
