@@ -1,10 +1,12 @@
 """Materialise rollup_1h and rollup_1d from check_results, incrementally.
 
-State: rollup_state holds how far each width is rolled (a watermark); rollup_dirty lists
-hours that got rows after they may have been rolled (marked by a trigger, see
-sql/0003_rollups.sql). One run:
+State: rollup_state holds how far each width is rolled (a watermark); rollup_dirty lists the
+(monitor, hour) pairs that got rows after they may have been rolled (marked by a trigger, see
+sql/0016_late_rows_per_monitor.sql). One run:
 
-1. re-rolls dirty hours below the hourly watermark (and the days holding them);
+1. re-rolls each dirty monitor's hour below the hourly watermark, and that monitor's day;
+   other monitors of the hour are left alone. A mark whose hour's raw rows retention has
+   dropped since is discarded: rebuilding from what is left would erase the hour;
 2. rolls new hours, a day's worth per transaction, up to the last hour that ended
    ROLL_DELAY ago; each transaction is one set-based statement for all monitors and
    regions (vigil_raw_stats), then the days that became complete, merged from hours.
@@ -16,6 +18,7 @@ insert), so re-running it changes nothing."""
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 import psycopg
@@ -38,25 +41,20 @@ def _floor_day(t: datetime) -> datetime:
     return t.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def runs(hours: list[datetime]) -> list[tuple[datetime, datetime]]:
-    """Sorted hour starts -> [from, to) ranges of consecutive hours within one day."""
-    ranges: list[tuple[datetime, datetime]] = []
-    for h in sorted(set(hours)):
-        if ranges and ranges[-1][1] == h and _floor_day(h) == _floor_day(ranges[-1][0]):
-            ranges[-1] = (ranges[-1][0], h + HOUR)
-        else:
-            ranges.append((h, h + HOUR))
-    return ranges
+async def _roll_hours(conn: psycopg.AsyncConnection, start: datetime, end: datetime,
+                      monitor_ids: list[int] | None = None) -> None:
+    """Rebuild the hours [start, end) of these monitors (None: every monitor) from raw rows."""
+    params = {"from_ts": start, "to_ts": end, "ids": monitor_ids}
+    await conn.execute(sql("rollup_clear_hours"), params)
+    await conn.execute(sql("rollup_hours"), params)
 
 
-async def _roll_hours(conn: psycopg.AsyncConnection, start: datetime, end: datetime) -> None:
-    await conn.execute(sql("rollup_clear_hours"), {"from_ts": start, "to_ts": end})
-    await conn.execute(sql("rollup_hours"), {"from_ts": start, "to_ts": end})
-
-
-async def _roll_days(conn: psycopg.AsyncConnection, start: datetime, end: datetime) -> None:
-    await conn.execute(sql("rollup_clear_days"), {"from_ts": start, "to_ts": end})
-    await conn.execute(sql("rollup_days"), {"from_ts": start, "to_ts": end})
+async def _roll_days(conn: psycopg.AsyncConnection, start: datetime, end: datetime,
+                     monitor_ids: list[int] | None = None) -> None:
+    """Rebuild the days [start, end) of these monitors (None: every monitor) from their hours."""
+    params = {"from_ts": start, "to_ts": end, "ids": monitor_ids}
+    await conn.execute(sql("rollup_clear_days"), params)
+    await conn.execute(sql("rollup_days"), params)
 
 
 async def _watermarks(conn: psycopg.AsyncConnection) -> tuple[datetime | None, datetime | None, datetime]:
@@ -72,22 +70,36 @@ async def _set(conn: psycopg.AsyncConnection, width: str, until: datetime) -> No
 
 
 async def reroll_dirty(conn: psycopg.AsyncConnection) -> int:
-    """Re-roll hours that received late rows, and their days; returns hours re-rolled."""
+    """Re-roll the (monitor, hour) pairs that received late rows, and those monitors' days;
+    returns the pairs re-rolled."""
     async with conn.transaction():
         await conn.execute(sql("rollup_lock"), {"key": LOCK_KEY})
         hourly, daily, _ = await _watermarks(conn)
         if hourly is None:
             return 0
         cur = await conn.execute(sql("rollup_take_dirty"), {"until": hourly})
-        dirty = [r[0] for r in await cur.fetchall()]
-        for start, end in runs(dirty):
-            await _roll_hours(conn, start, end)
-        for day in sorted({_floor_day(h) for h in dirty}):
+        marks = await cur.fetchall()
+        by_hour: dict[datetime, list[int]] = defaultdict(list)
+        by_day: dict[datetime, set[int]] = defaultdict(set)
+        stale = 0
+        for monitor_id, hour, past_horizon in marks:
+            if past_horizon:
+                stale += 1
+                continue
+            by_hour[hour].append(monitor_id)
+            by_day[_floor_day(hour)].add(monitor_id)
+        for hour, ids in sorted(by_hour.items()):
+            await _roll_hours(conn, hour, hour + HOUR, sorted(ids))
+        for day, ids in sorted(by_day.items()):
             if daily is not None and day + DAY <= daily:
-                await _roll_days(conn, day, day + DAY)
-    if dirty:
-        log.info("re-rolled %d hour(s) with late rows", len(dirty))
-    return len(dirty)
+                await _roll_days(conn, day, day + DAY, sorted(ids))
+    if stale:
+        log.warning("kept the rollups of %d (monitor, hour) pair(s) whose late rows arrived just "
+                    "before retention dropped their raw rows; those late rows are not counted", stale)
+    pairs = len(marks) - stale
+    if pairs:
+        log.info("re-rolled %d (monitor, hour) pair(s) with late rows in %d hour(s)", pairs, len(by_hour))
+    return pairs
 
 
 async def roll_next(conn: psycopg.AsyncConnection) -> int:

@@ -99,6 +99,11 @@ def seed(dsn: str, plan: SeedPlan, progress: bool = True) -> dict:
     start = end - int(plan.days * 86_400)
     rng = np.random.default_rng(plan.seed)
     with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT kept_from FROM retention_horizons WHERE source = 'raw'").fetchone()
+        kept_from = row[0] if row else None
+        if kept_from is not None and datetime.fromtimestamp(start, UTC) < kept_from:
+            raise ValueError(f"the history would start before {kept_from:%Y-%m-%d %H:%M} UTC, where "
+                             "retention already dropped raw rows: seed fewer days")
         monitor_ids, region_ids = _create_monitors(conn, plan)
         conn.commit()
         skipped = _skip_trigger(conn)
@@ -120,11 +125,11 @@ def seed(dsn: str, plan: SeedPlan, progress: bool = True) -> dict:
         if skipped:
             conn.execute("SET session_replication_role = DEFAULT")
             conn.execute(
-                "INSERT INTO rollup_dirty (bucket) SELECT h FROM generate_series("
-                "time_bucket('1 hour', %(s)s::timestamptz), %(e)s::timestamptz, interval '1 hour') AS h "
+                "INSERT INTO rollup_dirty (monitor_id, bucket) SELECT m, h FROM unnest(%(ids)s::integer[]) AS m, "
+                "generate_series(time_bucket('1 hour', %(s)s::timestamptz), %(e)s::timestamptz, interval '1 hour') AS h "
                 "WHERE h < (SELECT rolled_until FROM rollup_state WHERE width = '1 hour') "
-                "ON CONFLICT DO NOTHING", {"s": datetime.fromtimestamp(start, UTC),
-                                                      "e": datetime.fromtimestamp(end, UTC)})
+                "ON CONFLICT DO NOTHING", {"ids": monitor_ids, "s": datetime.fromtimestamp(start, UTC),
+                                           "e": datetime.fromtimestamp(end, UTC)})
             conn.commit()
     return {"monitors": len(monitor_ids), "first_monitor_id": monitor_ids[0], "regions": plan.regions,
             "rows": rows, "from": start, "to": end}

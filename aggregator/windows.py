@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -118,3 +119,50 @@ def derive(stats: dict[str, Any]) -> dict[str, Any]:
                        strict=True):
         stats[f"latency_{name}_us"] = q
     return stats
+
+
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Horizons:
+    """From when on each store is whole (retention_horizons; None: nothing dropped yet)."""
+
+    raw: datetime | None = None
+    hourly: datetime | None = None
+    daily: datetime | None = None
+
+
+def _floor(t: datetime, width: timedelta) -> datetime:
+    return datetime.fromtimestamp(t.timestamp() // width.total_seconds() * width.total_seconds(), t.tzinfo)
+
+
+def _ceil(t: datetime, width: timedelta) -> datetime:
+    f = _floor(t, width)
+    return f if f == t else f + width
+
+
+def covered(start: datetime, end: datetime, kept: Horizons, raw_only: bool = False) -> tuple[datetime, datetime]:
+    """The part [covered_from, covered_to) of the window [start, end) whose figures Vigil
+    still holds, as the window functions read it: raw rows from the raw horizon on; before
+    it, whole hours from hourly rollups and whole days from daily ones (a partial hour or day
+    at either end is then left out). raw_only: for answers read from raw rows alone (slot
+    lists, downtimes). An empty result has covered_from == covered_to."""
+    if kept.raw is None or start >= kept.raw:
+        return start, end
+    if raw_only:
+        lo = max(start, kept.raw)
+        return min(lo, end), end
+    lo = _ceil(start, HOUR)
+    if kept.hourly is not None and lo < kept.hourly:
+        lo = min(max(lo, kept.hourly), _ceil(start, DAY))
+    if kept.daily is not None:
+        lo = max(lo, kept.daily)
+    hi = end
+    if end < kept.raw:
+        hi = _floor(end, HOUR)
+        if kept.hourly is not None and hi < kept.hourly:
+            hi = _floor(end, DAY)
+    lo = min(lo, end)
+    return lo, max(lo, hi)

@@ -43,6 +43,7 @@ async def report(ctx: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     body: dict[str, Any] = {"region": settings.region, **asdict(ctx["stats"]),
                             "buffered_rows": writer.buffered_rows, "buffer_limit": writer.max_buffer_rows,
                             "written_rows": writer.written_rows, "dropped_rows": writer.dropped_rows,
+                            "refused_rows": writer.refused_rows,
                             "held_rows": writer.held_rows, "database_down": writer.database_down}
     problems = []
     try:

@@ -13,7 +13,11 @@ then, ``write()`` returns with the rows held in the buffer (the worker keeps che
 the rows are written on recovery, or become missed slots if the process dies first).
 Past ``max_buffer_rows`` a write is refused: logged, counted in ``dropped_rows``, and
 ``BufferFull`` fails the job, which the queue retries with backoff and dead-letters after
-its last try."""
+its last try.
+
+A row older than the raw horizon (its hour's raw rows were dropped by retention; only the
+rollup is left) is refused by the database (sql/0016_late_rows_per_monitor.sql) and counted
+there per monitor and hour; the writer logs it and counts it in ``refused_rows``."""
 
 from __future__ import annotations
 
@@ -44,25 +48,35 @@ class BufferFull(Exception):
     """The writer holds max_buffer_rows unwritten rows; the caller should retry later."""
 
 
-async def copy_rows(conn: psycopg.AsyncConnection, rows: list[ResultRow], table: str = "check_results") -> None:
-    async with conn.cursor() as cur, cur.copy(_COPY.format(table=table)) as copy:
-        copy.set_types(list(TYPES))
-        for row in rows:
-            await copy.write_row(row)
+async def copy_rows(conn: psycopg.AsyncConnection, rows: list[ResultRow], table: str = "check_results") -> int:
+    """COPY the rows; returns how many the table took (check_results refuses rows older than
+    the raw horizon)."""
+    async with conn.cursor() as cur:
+        async with cur.copy(_COPY.format(table=table)) as copy:
+            copy.set_types(list(TYPES))
+            for row in rows:
+                await copy.write_row(row)
+        return cur.rowcount
 
 
-async def store_rows(conn: psycopg.AsyncConnection, rows: list[ResultRow]) -> None:
+async def store_rows(conn: psycopg.AsyncConnection, rows: list[ResultRow]) -> int:
     """Plain COPY when no row exists yet (the common case, at full COPY speed); when a
-    retried job repeats rows, COPY into a staging table and insert what is new."""
+    retried job repeats rows, COPY into a staging table and insert what is new. Returns the
+    rows refused as older than the raw horizon."""
     try:
         async with conn.transaction():
-            await copy_rows(conn, rows)
+            return len(rows) - await copy_rows(conn, rows)
     except errors.UniqueViolation:
         async with conn.transaction():
             await conn.execute("CREATE TEMP TABLE IF NOT EXISTS results_stage "
                                "(LIKE check_results) ON COMMIT DELETE ROWS")
             await copy_rows(conn, rows, "results_stage")
+            refused = (await (await conn.execute(_PAST_HORIZON)).fetchone())[0]
             await conn.execute(_INSERT_NEW)
+            return refused
+
+
+_PAST_HORIZON = "SELECT count(*) FROM results_stage WHERE time < vigil_raw_kept_from()"
 
 
 # Rows already stored are left alone, except a missed-slot marker, which a real result
@@ -97,6 +111,7 @@ class ResultWriter:
         self.written_rows = 0
         self.flushes = 0
         self.dropped_rows = 0
+        self.refused_rows = 0  # older than the raw horizon: refused by the database
         self.failed_flushes = 0
 
     @property
@@ -176,7 +191,7 @@ class ResultWriter:
         started = time.perf_counter()
         try:
             async with self.pool.connection() as conn:
-                await store_rows(conn, rows)
+                refused = await store_rows(conn, rows)
         except (psycopg.OperationalError, PoolTimeout) as exc:
             self.failed_flushes += 1
             self.database_down = True
@@ -191,8 +206,12 @@ class ResultWriter:
                     item.done.set_exception(exc)
             return True
         self._buffered -= len(rows)
-        self.written_rows += len(rows)
+        self.written_rows += len(rows) - refused
         self.flushes += 1
+        if refused:
+            self.refused_rows += refused
+            log.warning("refused %d row(s) older than the raw retention horizon: their hours live on "
+                        "in the rollups only (counted per monitor and hour in refused_late_rows)", refused)
         self.database_down = False
         log.debug("wrote %d rows in %.1f ms", len(rows), (time.perf_counter() - started) * 1000)
         for item in batch:

@@ -94,7 +94,7 @@ def rolled_up_judgements(db: psycopg.Connection, at: Scripted, ids: list[int]) -
     hour, read back from the monitor-level (region 0) rows of rollup_1h, then rolled back."""
     hour = at.slot.replace(minute=0)
     with db.transaction(force_rollback=True):
-        db.execute(sql("rollup_hours"), {"from_ts": hour, "to_ts": hour + timedelta(hours=1)})
+        db.execute(sql("rollup_hours"), {"from_ts": hour, "to_ts": hour + timedelta(hours=1), "ids": None})
         return _counted({r[0]: r[1:] for r in db.execute(
             "SELECT monitor_id, up_slots, down_slots, missed_slots FROM rollup_1h"
             " WHERE region_id = 0 AND monitor_id = ANY (%s)", (ids,))})

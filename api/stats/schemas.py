@@ -10,6 +10,10 @@ from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_seri
 SlotStatus = Literal["up", "down", "missed"]
 
 
+COVERED = ("the part of the window the figures cover: equal to from/to unless retention "
+           "already dropped data the window reaches (see the docs on retention)")
+
+
 class Read(BaseModel):
     """Windows serialise as "from"/"to" like the query parameters (start/end inside, since
     "from" is a Python keyword; Litestar dumps models without aliases, hence the serializer)."""
@@ -20,10 +24,6 @@ class Read(BaseModel):
         if "start" in out:
             out["from"], out["to"] = out.pop("start"), out.pop("end")
         return out
-
-
-def ms(us: float | int | None) -> float | None:
-    return None if us is None else round(float(us) / 1000, 3)
 
 
 class Latency(Read):
@@ -59,6 +59,8 @@ class MonitorStats(SlotCounts):
 class StatsRead(MonitorStats):
     start: datetime = Field(description='serialised as "from"')
     end: datetime = Field(description='serialised as "to"')
+    covered_from: datetime = Field(description=COVERED)
+    covered_to: datetime = Field(description=COVERED)
     region: str | None = None
 
 
@@ -80,6 +82,8 @@ class RegionsRead(Read):
     monitor_id: int
     start: datetime = Field(description='serialised as "from"')
     end: datetime = Field(description='serialised as "to"')
+    covered_from: datetime = Field(description=COVERED)
+    covered_to: datetime = Field(description=COVERED)
     regions: list[RegionStats]
 
 
@@ -95,6 +99,8 @@ class SeriesRead(Read):
     monitor_id: int
     start: datetime = Field(description='serialised as "from"')
     end: datetime = Field(description='serialised as "to"')
+    covered_from: datetime = Field(description=COVERED)
+    covered_to: datetime = Field(description=COVERED)
     region: str | None = None
     resolution: Literal["raw", "1h", "1d"]
     step_s: int
@@ -130,6 +136,8 @@ class DowntimesRead(Read):
     monitor_id: int
     start: datetime = Field(description='serialised as "from"')
     end: datetime = Field(description='serialised as "to"')
+    covered_from: datetime = Field(description=COVERED)
+    covered_to: datetime = Field(description=COVERED)
     region: str | None = None
     downtime_s: float
     periods: list[Downtime]

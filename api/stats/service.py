@@ -14,7 +14,7 @@ import psycopg
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from aggregator.windows import window_region_stats, window_stats
+from aggregator.windows import Horizons, covered, window_region_stats, window_stats
 from api.errors import NotFound
 from api.stats.figures import combine, exclude, figures, ms
 from api.stats.window import BadWindow, Window, resolve_resolution
@@ -47,7 +47,7 @@ class StatsService:
                     await conn.set_autocommit(False)
 
     async def _monitor(self, conn: AsyncConnection, monitor_id: int) -> dict[str, Any]:
-        cur = await conn.execute(sql("get_monitor"), {"id": monitor_id, "account_id": self.account_id})
+        cur = await conn.execute(sql("stats_monitor"), {"id": monitor_id, "account_id": self.account_id})
         row = await cur.fetchone()
         if row is None:
             raise NotFound(f"monitor {monitor_id} not found")
@@ -80,30 +80,31 @@ class StatsService:
             rows = await self._per_monitor(conn, [monitor_id], w, region)
         slo = {monitor_id: float(monitor["slo_target"])}
         return {**figures(combine(rows), slo), "monitor_id": monitor_id, "start": w.start, "end": w.end,
-                "region": region}
+                "region": region, **_coverage(w, monitor)}
 
     async def group_stats(self, tag: str, w: Window, region: str | None) -> dict[str, Any]:
         async with self._reading() as conn:
             cur = await conn.execute(sql("stats_monitors_by_tag"), {"account_id": self.account_id, "tag": tag})
-            slo = {r["id"]: r["slo_target"] for r in await cur.fetchall()}
-            if not slo:
+            found = await cur.fetchall()
+            if not found:
                 raise NotFound(f"no monitor tagged {tag!r}")
+            slo = {r["id"]: r["slo_target"] for r in found}
             rows = await self._per_monitor(conn, list(slo), w, region)
         monitors = [{**figures(r, {r["monitor_id"]: slo[r["monitor_id"]]}), "monitor_id": r["monitor_id"]}
                     for r in rows]
         return {**figures(combine(rows), slo, rows), "tag": tag, "monitor_ids": list(slo),
-                "monitors": monitors, "start": w.start, "end": w.end, "region": region}
+                "monitors": monitors, "start": w.start, "end": w.end, "region": region, **_coverage(w, found[0])}
 
     async def regions(self, monitor_id: int, w: Window) -> dict[str, Any]:
         async with self._reading() as conn:
-            await self._monitor(conn, monitor_id)
+            monitor = await self._monitor(conn, monitor_id)
             cur = await conn.execute(sql("stats_region_excluded"),
                                      {"monitor_id": monitor_id, "from": w.start, "to": w.end})
             excluded = {r["region_id"]: r for r in await cur.fetchall()}
             rows = exclude(await window_region_stats(conn, [monitor_id], w.start, w.end), excluded, "region_id")
             names = {r["id"]: r["name"] for r in await (await conn.execute(sql("stats_region_names"))).fetchall()}
         regions = [{**figures(r), "region": names.get(r["region_id"], str(r["region_id"]))} for r in rows]
-        return {"monitor_id": monitor_id, "start": w.start, "end": w.end,
+        return {"monitor_id": monitor_id, "start": w.start, "end": w.end, **_coverage(w, monitor),
                 "regions": sorted(regions, key=lambda r: r["region"])}
 
     async def series(self, monitor_id: int, w: Window, region: str | None, resolution: str) -> dict[str, Any]:
@@ -117,6 +118,7 @@ class StatsService:
         points = [_raw_point(r) for r in rows] if name == "raw" else [
             _point(t, [p for p in parts if p["slots"] is not None]) for t, parts in groupby(rows, key=lambda r: r["time"])]
         return {"monitor_id": monitor_id, "start": w.start, "end": w.end, "region": region,
+                **_coverage(w, monitor, raw_only=name == "raw"),
                 "resolution": name, "step_s": int(step.total_seconds()), "points": points}
 
     async def status(self, monitor_id: int, region: str | None, limit: int) -> dict[str, Any]:
@@ -154,7 +156,16 @@ class StatsService:
             periods = [{**p, "duration_s": (p["ended_at"] - p["started_at"]).total_seconds()}
                        for p in await cur.fetchall()]
         return {"monitor_id": monitor_id, "start": w.start, "end": w.end, "region": region,
+                **_coverage(w, monitor, raw_only=True),
                 "downtime_s": sum(p["duration_s"] for p in periods), "periods": periods}
+
+
+def _coverage(w: Window, horizons: dict[str, Any], raw_only: bool = False) -> dict[str, datetime]:
+    """covered_from/covered_to: the part of the window the figures cover (the whole window
+    unless retention dropped data it reaches)."""
+    kept = Horizons(horizons["raw_from"], horizons["hourly_from"], horizons["daily_from"])
+    lo, hi = covered(w.start, w.end, kept, raw_only)
+    return {"covered_from": lo, "covered_to": hi}
 
 
 def _point(time: datetime, parts: list[dict[str, Any]]) -> dict[str, Any]:

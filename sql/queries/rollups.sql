@@ -19,29 +19,37 @@ ON CONFLICT (width) DO UPDATE SET rolled_until = EXCLUDED.rolled_until;
 
 -- name: rollup_take_dirty
 -- Taken before the roll reads raw rows: a marker committed after this stays for next time.
-DELETE FROM rollup_dirty WHERE bucket < %(until)s RETURNING bucket;
+-- stale: the hour's raw rows were dropped by retention after the mark, so the rollup is all
+-- that is left of it and must not be rebuilt from raw.
+DELETE FROM rollup_dirty WHERE bucket < %(until)s
+RETURNING monitor_id, bucket, bucket < vigil_raw_kept_from() AS stale;
 
 -- name: rollup_clear_dirty_range
 DELETE FROM rollup_dirty WHERE bucket >= %(from_ts)s AND bucket < %(to_ts)s;
 
 -- name: rollup_clear_hours
-DELETE FROM rollup_1h WHERE bucket >= %(from_ts)s AND bucket < %(to_ts)s;
+-- monitor_ids NULL = every monitor (a first roll), else the re-rolled monitors only.
+DELETE FROM rollup_1h WHERE bucket >= %(from_ts)s AND bucket < %(to_ts)s
+  AND (%(ids)s::integer[] IS NULL OR monitor_id = ANY (%(ids)s::integer[]));
 
 -- name: rollup_hours
--- Every hour bucket in [from_ts, to_ts), all monitors and regions, in one statement.
+-- Every hour bucket in [from_ts, to_ts), all monitors (ids NULL) or the given ones, with all
+-- their regions, in one statement.
 INSERT INTO rollup_1h (bucket, monitor_id, region_id, slots, up_slots, down_slots, missed_slots,
                        checks, latency_min_us, latency_max_us, latency_sum_us,
                        p50_us, p90_us, p95_us, p99_us, hist)
 SELECT s.bucket, s.monitor_id, s.region_id, s.slots, s.up_slots, s.down_slots, s.missed_slots,
        s.checks, s.latency_min_us, s.latency_max_us, s.latency_sum_us, q[1], q[2], q[3], q[4], s.hist
-FROM vigil_raw_stats(NULL, %(from_ts)s, %(to_ts)s) AS s,
+FROM vigil_raw_stats(%(ids)s::integer[], %(from_ts)s, %(to_ts)s) AS s,
      LATERAL vigil_hist_quantiles(s.hist, '{0.5,0.9,0.95,0.99}') AS q;
 
 -- name: rollup_clear_days
-DELETE FROM rollup_1d WHERE bucket >= %(from_ts)s AND bucket < %(to_ts)s;
+DELETE FROM rollup_1d WHERE bucket >= %(from_ts)s AND bucket < %(to_ts)s
+  AND (%(ids)s::integer[] IS NULL OR monitor_id = ANY (%(ids)s::integer[]));
 
 -- name: rollup_days
--- Daily rollups of the days in [from_ts, to_ts), merged from the hourly ones.
+-- Daily rollups of the days in [from_ts, to_ts), merged from the hourly ones (all monitors,
+-- or the given ones).
 INSERT INTO rollup_1d (bucket, monitor_id, region_id, slots, up_slots, down_slots, missed_slots,
                        checks, latency_min_us, latency_max_us, latency_sum_us,
                        p50_us, p90_us, p95_us, p99_us, hist)
@@ -54,6 +62,7 @@ FROM (SELECT time_bucket('1 day', h.bucket) AS bucket, h.monitor_id, h.region_id
              sum(h.latency_sum_us) AS latency_sum_us, vigil_hist_merge(h.hist) AS hist
       FROM rollup_1h h
       WHERE h.bucket >= %(from_ts)s AND h.bucket < %(to_ts)s
+        AND (%(ids)s::integer[] IS NULL OR h.monitor_id = ANY (%(ids)s::integer[]))
       GROUP BY 1, 2, 3) AS d,
      LATERAL vigil_hist_quantiles(d.hist, '{0.5,0.9,0.95,0.99}') AS q;
 
@@ -95,3 +104,26 @@ ON CONFLICT (chunk) DO NOTHING;
 
 -- name: forget_dropped_chunks
 DELETE FROM packed_chunks p WHERE to_regclass(p.chunk) IS NULL;
+
+-- name: retention_raw_cut
+-- Raw rows are dropped up to now - retention, never past the hourly watermark (not rolled
+-- yet) nor a pending dirty mark (its re-roll needs the hour's raw rows).
+SELECT least(%(older_than)s::timestamptz,
+             (SELECT rolled_until FROM rollup_state WHERE width = '1 hour'),
+             (SELECT min(bucket) FROM rollup_dirty WHERE bucket >= vigil_raw_kept_from())) AS cut;
+
+-- name: chunks_end_before
+-- The end of the newest chunk of a hypertable that drop_chunks(older_than) will drop.
+SELECT max(c.range_end) AS kept_from
+FROM timescaledb_information.chunks c
+WHERE c.hypertable_schema = 'public' AND c.hypertable_name = %(hypertable)s
+  AND format('%%I.%%I', c.chunk_schema, c.chunk_name)::regclass
+      IN (SELECT show_chunks(%(hypertable)s::regclass, older_than => %(older_than)s::timestamptz));
+
+-- name: advance_horizon
+-- Everything before kept_from is gone from this store, rounded up to its bucket width (an
+-- hour or day with some of its rows dropped is no longer whole).
+INSERT INTO retention_horizons (source, kept_from)
+VALUES (%(source)s, time_bucket(%(width)s::interval,
+                                %(kept_from)s::timestamptz + %(width)s::interval - interval '1 microsecond'))
+ON CONFLICT (source) DO UPDATE SET kept_from = greatest(retention_horizons.kept_from, EXCLUDED.kept_from);

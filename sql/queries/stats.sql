@@ -3,9 +3,23 @@
 -- through vigil_monitor_slots (sql/0008_stats.sql). %(region_id)s NULL = all regions under
 -- the quorum rule; a region id = that region alone.
 
+-- name: stats_monitor
+-- The monitor, with how far back each store is whole (retention_horizons) to state which
+-- part of a window the figures cover; in the same round trip.
+SELECT m.*, h.raw_from, h.hourly_from, h.daily_from
+FROM monitors m, (SELECT max(kept_from) FILTER (WHERE source = 'raw') AS raw_from,
+                         max(kept_from) FILTER (WHERE source = '1 hour') AS hourly_from,
+                         max(kept_from) FILTER (WHERE source = '1 day') AS daily_from
+                  FROM retention_horizons) AS h
+WHERE m.id = %(id)s AND m.account_id = %(account_id)s;
+
 -- name: stats_monitors_by_tag
-SELECT id, slo_target::float8 AS slo_target FROM monitors
-WHERE account_id = %(account_id)s AND %(tag)s = ANY (tags) ORDER BY id;
+SELECT m.id, m.slo_target::float8 AS slo_target, h.raw_from, h.hourly_from, h.daily_from
+FROM monitors m, (SELECT max(kept_from) FILTER (WHERE source = 'raw') AS raw_from,
+                         max(kept_from) FILTER (WHERE source = '1 hour') AS hourly_from,
+                         max(kept_from) FILTER (WHERE source = '1 day') AS daily_from
+                  FROM retention_horizons) AS h
+WHERE m.account_id = %(account_id)s AND %(tag)s = ANY (m.tags) ORDER BY m.id;
 
 -- name: stats_window_excluded
 -- Per monitor, the slots of the window inside maintenance periods by status (judged under the
@@ -28,21 +42,25 @@ SELECT id, name FROM regions;
 -- name: stats_series_parts
 -- Hourly pieces of a window for a series, each labelled with its series bucket (1 h or 1 d);
 -- generate_series lists every bucket, so buckets without results come back as one row of
--- NULLs. The pieces are those of vigil_window_parts (sql/0003_rollups.sql), kept per hour:
--- rolled-up clean hours from rollup_1h, raw statistics (vigil_raw_stats) for the head and
--- tail of the window, hours not rolled yet and hours that got late rows. region_id 0 =
--- the monitor under its quorum.
+-- NULLs. The pieces are those of vigil_window_parts, kept per hour: rolled-up clean hours
+-- from rollup_1h, raw statistics (vigil_raw_stats) for the head and tail of the window (from
+-- the raw horizon on), hours not rolled yet and this monitor's hours that got late rows.
+-- region_id 0 = the monitor under its quorum.
 WITH wm AS (
-    SELECT coalesce((SELECT rolled_until FROM rollup_state WHERE width = '1 hour'), '-infinity') AS h
+    SELECT coalesce((SELECT rolled_until FROM rollup_state WHERE width = '1 hour'), '-infinity') AS h,
+           vigil_raw_kept_from() AS raw_from
 ), edge AS (
-    SELECT l.lo, greatest(l.lo, least(time_bucket(interval '1 hour', %(to)s::timestamptz), wm.h)) AS hi
+    SELECT l.lo, greatest(l.lo, least(time_bucket(interval '1 hour', %(to)s::timestamptz), wm.h)) AS hi, wm.raw_from
     FROM wm, LATERAL (SELECT least(time_bucket(interval '1 hour', %(from)s::timestamptz + interval '1 hour'
                                                - interval '1 microsecond'), %(to)s::timestamptz) AS lo) AS l
 ), dirty AS (
-    SELECT d.bucket FROM rollup_dirty d, edge WHERE d.bucket >= edge.lo AND d.bucket < edge.hi
+    SELECT d.bucket FROM rollup_dirty d, edge
+    WHERE d.monitor_id = %(monitor_id)s AND d.bucket >= greatest(edge.lo, edge.raw_from) AND d.bucket < edge.hi
 ), raw_ranges AS (
-    SELECT %(from)s::timestamptz AS s, edge.lo AS e FROM edge WHERE %(from)s::timestamptz < edge.lo
-    UNION ALL SELECT edge.hi, %(to)s::timestamptz FROM edge WHERE edge.hi < %(to)s::timestamptz
+    SELECT greatest(%(from)s::timestamptz, edge.raw_from) AS s, edge.lo AS e FROM edge
+    WHERE greatest(%(from)s::timestamptz, edge.raw_from) < edge.lo
+    UNION ALL SELECT greatest(edge.hi, edge.raw_from), %(to)s::timestamptz FROM edge
+    WHERE greatest(edge.hi, edge.raw_from) < %(to)s::timestamptz
     UNION ALL SELECT dirty.bucket, dirty.bucket + interval '1 hour' FROM dirty
 ), parts AS (
     SELECT r.bucket, r.slots::bigint, r.up_slots::bigint, r.down_slots::bigint, r.missed_slots::bigint,
