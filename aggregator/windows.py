@@ -1,4 +1,4 @@
-"""Window statistics for readers (stats API, evaluator, reports): the contract's Python side.
+"""Window statistics for readers (stats API, evaluator, reports): the Python side of the SQL window functions.
 
 ``window_stats`` answers from ``vigil_window_parts`` (rolled-up days and hours plus raw
 rows for the parts not rolled yet) and merges the pieces here with numpy, which is the

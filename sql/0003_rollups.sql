@@ -1,5 +1,5 @@
 -- Analytics: the latency histogram type, hourly/daily rollups and the window functions
--- readers call (contract: /work/briefs/ANALYTICS_CONTRACT.md, README "Analytics").
+-- readers call (README "Analytics").
 
 -- ---------------------------------------------------------------------------------------
 -- Histogram. The layout is defined in aggregator/histogram.py; this mirrors it and
@@ -325,7 +325,7 @@ BEGIN
 END
 $$;
 
--- Window statistics per monitor under the region quorum (the contract's main entry point).
+-- Window statistics per monitor under the region quorum (the readers' main entry point).
 CREATE FUNCTION vigil_window_stats(monitor_ids integer[], from_ts timestamptz, to_ts timestamptz)
 RETURNS TABLE (monitor_id integer, slots bigint, up_slots bigint, down_slots bigint,
                missed_slots bigint, checks bigint, latency_min_us integer, latency_max_us integer,

@@ -6,7 +6,7 @@ CREATE INDEX notifications_lease_idx ON notifications (next_attempt_at) WHERE st
 CREATE INDEX notifications_account_idx ON notifications (account_id, id DESC);
 
 -- Each slot of the given monitors in [from_ts, to_ts) judged under the region quorum k, by
--- the rule of the analytics contract (vigil_raw_stats in 0003_rollups.sql, kept identical):
+-- the slot rule of the window functions (vigil_raw_stats in 0003_rollups.sql, kept identical):
 -- 'down' when at least k regions saw it down (error_kind 13 = missed is not down),
 -- 'missed' when fewer than k regions have a usable result, else 'up'. The weekly report
 -- counts runs of down slots with it where the alert tables (incidents) are absent.

@@ -1,4 +1,4 @@
-"""Window rules read through the analytics contract (vigil_window_stats): latency, uptime
+"""Window rules read through the window functions (vigil_window_stats): latency, uptime
 and the SRE workbook's multiwindow multi-burn-rate alert, whose detection times are
 predicted by the workbook's formula  t = factor * (1 - SLO) * long_window / error_rate."""
 
@@ -19,14 +19,6 @@ from tests.alerts_fixtures import (
     tick,
     write_results,
 )
-
-
-@pytest.fixture(autouse=True)
-def _contract(db):
-    """These rules read through the analytics contract; until sql/0003_rollups.sql is merged
-    into this branch there is nothing to read through."""
-    if db.execute("SELECT to_regproc('vigil_window_stats') IS NULL").fetchone()[0]:
-        pytest.skip("analytics contract vigil_window_stats not merged yet")
 
 
 def _first_firing(db) -> dict:

@@ -16,7 +16,7 @@ SCHEDULER_WATERMARK_KEY = "vigil:scheduler:watermark:"
 # is what makes two schedulers enqueue a slot once. Must exceed the scheduler catch-up.
 JOB_RESULT_TTL_SECONDS = 3600
 
-# Dead-lettered check batches (h-pipeline): a Redis list next to the queues they came
+# Dead-lettered check batches: a Redis list next to the queues they came
 # from, because the usual reason a job fails every try is that the database is down.
 DEAD_LETTER_KEY = "vigil:dead-letters"
 
@@ -55,7 +55,7 @@ class ErrorKind(IntEnum):
     missed = 13
     unreachable = 14
     internal = 15
-    # Appended by the check engine (issue 3); values are stored, so never renumber.
+    # Appended by the check engine; values are stored, so never renumber.
     cert_expiring = 16  # TLS certificate valid for fewer days than the monitor's threshold
     heartbeat_missed = 17  # no ping within interval + grace
 

@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     # A restarted scheduler catches up on at most this much past time; older slots are missed.
     scheduler_max_catchup_seconds: int = Field(default=300, ge=0)
 
-    # Pipeline (h-pipeline): job-level retries, dead letters, missed slots, worker health.
+    # Pipeline: job-level retries, dead letters, missed slots, worker health.
     # A batch whose job fails (database down, buffer full, timeout, worker killed) is
     # retried by the queue this many times with exponential backoff, then dead-lettered.
     worker_job_tries: int = Field(default=4, ge=1)
@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     report_hour: int = Field(default=8, ge=0, le=23)
     report_timezone: str = "UTC"
 
-    # Evaluator (h-polish): the tick for minute m runs at m:SS and reads the slots before m.
+    # Evaluator: the tick for minute m runs at m:SS and reads the slots before m.
     # A slot's result must be stored by then to count in that tick (else it counts a minute
     # later), so SS should cover a check's timeout; lower it for faster alerts on fast checks.
     evaluator_cron_second: int = Field(default=10, ge=0, le=59)

@@ -1,4 +1,4 @@
-"""Turn the contract's window statistics (aggregator.windows: counts and a latency histogram
+"""Turn the window statistics (aggregator.windows: counts and a latency histogram
 per monitor, region or bucket) into the API's figures: sums over a group, uptime, the
 slot-weighted error budget and latency percentiles in milliseconds."""
 

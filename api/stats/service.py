@@ -1,5 +1,5 @@
 """Stats queries, scoped to one account: each method checks the monitor belongs to it (404
-otherwise), reads window statistics through the analytics contract (aggregator.windows) or
+otherwise), reads window statistics through the window functions (aggregator.windows) or
 a named statement of sql/queries/stats.sql, and shapes the figures (api/stats/figures.py)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The weekly report's figures for one account: set-based queries over all its monitors.
 
-Window totals come from the analytics contract (vigil_window_stats: rollups plus raw rows
+Window totals come from the window functions (vigil_window_stats: rollups plus raw rows
 not rolled yet), less the slots inside maintenance windows; incidents from the alert tables."""
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ SELECT id, name, target, slo_target::float8 AS slo_target, interval_s
 FROM monitors WHERE account_id = %(account_id)s ORDER BY name, id;
 
 -- name: report_window_stats
--- Window totals through the analytics contract (rollups + the open bucket from raw), less
+-- Window totals through the window functions (rollups + the open bucket from raw), less
 -- the slots inside maintenance windows (vigil_window_excluded, counted in excluded_slots).
 -- Latency percentiles keep every up result.
 SELECT w.monitor_id, w.up_slots - coalesce(x.up_slots, 0) AS up_slots,
@@ -16,7 +16,7 @@ LEFT JOIN vigil_window_excluded(%(ids)s::integer[], %(from_ts)s, %(to_ts)s) x US
 
 -- name: report_hourly
 -- The chart's series: per monitor and hour, slots under the quorum and the p95 of up
--- latency (region_id 0 = the monitor-level rows of the analytics helper's raw statistics).
+-- latency (region_id 0 = the monitor-level rows of the raw statistics, vigil_raw_stats).
 SELECT monitor_id, bucket AS hour, up_slots, down_slots, vigil_hist_quantile(hist, 0.95) AS p95_us
 FROM vigil_raw_stats(%(ids)s::integer[], %(from_ts)s, %(to_ts)s)
 WHERE region_id = 0

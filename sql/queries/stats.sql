@@ -1,4 +1,4 @@
--- Stats API (api/stats/). Window figures come from the analytics contract's Python side
+-- Stats API (api/stats/). Window figures come from the window functions' Python side
 -- (aggregator.windows); these are the series, slot-level and lookup queries. Slots are read
 -- through vigil_monitor_slots (sql/0008_stats.sql). %(region_id)s NULL = all regions under
 -- the quorum rule; a region id = that region alone.
