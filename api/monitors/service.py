@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from litestar.exceptions import ValidationException
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from api.errors import NotFound
 from api.monitors.schemas import MonitorCreate, MonitorFields, MonitorUpdate
-from vigil.constants import ErrorKind
+from vigil.constants import MAX_REGIONS, ErrorKind
 from vigil.queries import sql
 
 
@@ -18,6 +19,14 @@ def _params(m: MonitorFields) -> dict[str, Any]:
     d = m.model_dump()
     d["expectations"] = Jsonb(m.expectations.model_dump(exclude_defaults=True))
     return d
+
+
+async def _ensure_regions(conn, names: list[str]) -> None:
+    cur = await conn.execute(sql("ensure_regions"), {"names": names, "max_regions": MAX_REGIONS})
+    refused = [r["name"] for r in await cur.fetchall()]
+    if refused:
+        raise ValidationException(detail=f"invalid value for regions: {MAX_REGIONS} regions exist already, "
+                                         f"the most there may be; use an existing region instead of {refused[0]!r}")
 
 
 def _read(row: dict[str, Any]) -> dict[str, Any]:
@@ -34,7 +43,7 @@ class MonitorService:
 
     async def create(self, data: MonitorCreate) -> dict[str, Any]:
         async with self.pool.connection() as conn:
-            await conn.execute(sql("ensure_regions"), {"names": data.regions})
+            await _ensure_regions(conn, data.regions)
             cur = await conn.execute(sql("create_monitor"), {**_params(data), "account_id": self.account_id})
             return _read(await cur.fetchone())
 
@@ -57,7 +66,7 @@ class MonitorService:
         changes = patch.model_dump(exclude_unset=True)
         merged = MonitorFields.model_validate({k: current[k] for k in MonitorFields.model_fields} | changes)
         async with self.pool.connection() as conn:
-            await conn.execute(sql("ensure_regions"), {"names": merged.regions})
+            await _ensure_regions(conn, merged.regions)
             cur = await conn.execute(sql("update_monitor"),
                                      {**_params(merged), "id": monitor_id, "account_id": self.account_id})
             row = await cur.fetchone()

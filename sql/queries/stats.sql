@@ -4,7 +4,7 @@
 -- the quorum rule; a region id = that region alone.
 
 -- name: stats_monitors_by_tag
-SELECT id, slo_target::float8 AS slo_target FROM monitors
+SELECT id, slo_target::float8 AS slo_target, regions FROM monitors
 WHERE account_id = %(account_id)s AND %(tag)s = ANY (tags) ORDER BY id;
 
 -- name: stats_window_excluded
