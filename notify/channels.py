@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from vigil.masking import MASK, mask_url
 from vigil.netguard import is_forbidden, valid_port
 
 _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
@@ -26,6 +27,8 @@ def check_outbound_url(url: str, allow_private: bool) -> str:
         raise ValueError("must be an http:// or https:// URL with a host")
     if not valid_port(parts):
         raise ValueError("the port must be a number from 1 to 65535")
+    if parts.username == MASK:
+        raise ValueError("the URL's credentials are masked as read back; send the URL with its credentials")
     host = parts.hostname
     if not allow_private:
         if host == "localhost" or host.endswith(".localhost"):
@@ -38,12 +41,6 @@ def check_outbound_url(url: str, allow_private: bool) -> str:
             raise ValueError(f"{host} is a private, loopback or link-local address; "
                              "set VIGIL_ALLOW_PRIVATE_TARGETS=1 to allow it")
     return url
-
-
-def mask_url(url: str) -> str:
-    """Scheme and host only, so a reader can tell which hook it is without being able to post."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}/****"
 
 
 class _Config(BaseModel):
@@ -94,12 +91,27 @@ def parse_config(kind: str, raw: dict[str, Any], allow_private: bool) -> _Config
     return config
 
 
+def delivery_secrets(config: dict[str, Any], secrets: dict[str, Any]) -> list[str]:
+    """Every secret string a channel's delivery could echo: its encrypted secrets (a Slack
+    or Discord URL, a signing secret) and the password in a webhook URL."""
+    password = urlsplit(config["url"]).password if isinstance(config.get("url"), str) else None
+    return [str(v) for v in secrets.values() if v] + ([password] if password else [])
+
+
+def public_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A stored public config as any reader may see it: a URL's credentials masked."""
+    if isinstance(config.get("url"), str):
+        return {**config, "url": mask_url(config["url"])}
+    return config
+
+
 def split_config(kind: str, config: _Config) -> tuple[dict[str, Any], dict[str, Any]]:
     """(public config stored in clear, secrets to encrypt); a None secret means 'keep'."""
     data = config.model_dump()
     secrets = {f: data.pop(f) for f in SECRET_FIELDS[kind] if data.get(f) is not None}
     data = {k: v for k, v in data.items() if k not in SECRET_FIELDS[kind]}
     if kind in ("slack", "discord") and "url" in secrets:
-        data["url_masked"] = mask_url(secrets["url"])
+        # Scheme and host only: a reader can tell which hook it is without being able to post.
+        data["url_masked"] = mask_url(secrets["url"], secret_path=True)
     return data, secrets
 

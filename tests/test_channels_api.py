@@ -129,3 +129,19 @@ async def test_patching_a_slack_channel_without_its_url_keeps_the_url(nclient, a
     assert r.status_code == 200, r.text
     cipher = db.execute("SELECT secret_ciphertext FROM channels WHERE id = %s", (ch["id"],)).fetchone()[0]
     assert decrypt_secrets(nsettings.secret_key, cipher) == {"url": SLACK_URL}
+
+
+async def test_credentials_in_a_webhook_url_are_masked_for_every_reader(nclient, auth, db):
+    url = "https://alice:s3cr3t-pass@hooks.example.com/vigil?x=1"
+    r = await nclient.post(C, json={"name": "h", "kind": "webhook", "config": {"url": url, "secret": SECRET}},
+                           headers=auth)
+    assert r.status_code == 201, r.text
+    masked = "https://****@hooks.example.com/vigil?x=1"
+    assert r.json()["config"]["url"] == masked
+    _, member = create_account_with_key(db, "acme", "member")
+    mh = {"Authorization": f"Bearer {member}"}
+    for text in ((await nclient.get(f"{C}/{r.json()['id']}", headers=mh)).text,
+                 (await nclient.get(C, headers=mh)).text):
+        assert "s3cr3t-pass" not in text and "alice" not in text and masked in text
+    r = await nclient.patch(f"{C}/{r.json()['id']}", json={"config": {"url": masked}}, headers=auth)
+    assert r.status_code == 400 and "masked" in r.json()["detail"], r.text

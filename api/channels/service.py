@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from api.channels.schemas import ChannelCreate, ChannelUpdate
 from api.errors import NotFound, Unavailable
-from notify.channels import SECRET_FIELDS, parse_config, split_config
+from notify.channels import SECRET_FIELDS, parse_config, public_config, split_config
 from notify.crypto import SecretKeyError, decrypt_secrets, encrypt_secrets
 from notify.outbox import enqueue_test
 from vigil.queries import sql
@@ -20,7 +20,7 @@ from vigil.settings import Settings
 
 
 def _read(row: dict[str, Any]) -> dict[str, Any]:
-    return {"id": row["id"], "name": row["name"], "kind": row["kind"], "config": row["config"],
+    return {"id": row["id"], "name": row["name"], "kind": row["kind"], "config": public_config(row["config"]),
             "has_secret": row["secret_ciphertext"] is not None, "enabled": row["enabled"],
             "created_at": row["created_at"]}
 
