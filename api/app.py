@@ -28,6 +28,8 @@ from vigil.constants import API_PREFIX
 from vigil.db import open_pool
 from vigil.settings import Settings, get_settings
 
+MAX_REQUEST_BYTES = 1_048_576
+
 ROUTE_HANDLERS = [health, MonitorController, *HEARTBEAT_HANDLERS, ChannelController, NotificationController,
                   list_dead_letters, RuleController, MaintenanceController, IncidentController,
                   MonitorStatsController, GroupStatsController]
@@ -58,6 +60,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[auth],
         lifespan=[lifespan],
         exception_handlers={**HANDLERS, Exception: internal},
+        # Every request body this API takes is small; a bigger one is refused before parsing.
+        request_max_body_size=MAX_REQUEST_BYTES,
         openapi_config=OpenAPIConfig(
             title="Vigil", version="0.1.0", path=f"{API_PREFIX}/schema",
             components=Components(security_schemes={

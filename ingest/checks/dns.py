@@ -31,7 +31,7 @@ class DnsOptions(Options):
     kind: Literal["dns"] = "dns"
     expected: list[Annotated[str, Field(min_length=1, max_length=1024)]] = Field(
         default_factory=list, max_length=50, description="values the answer must contain")
-    resolver: str | None = Field(default=None, description="IP[:port] of the resolver to ask")
+    resolver: str | None = Field(default=None, max_length=64, description="IP[:port] of the resolver to ask")
 
     @field_validator("resolver")
     @classmethod
