@@ -5,7 +5,6 @@ in channels.config. Nothing secret is ever returned: reads show ``has_secret`` a
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -13,15 +12,16 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from vigil.masking import MASK, mask_url
-from vigil.netguard import is_forbidden, valid_port
+from vigil.netguard import Policy, check_literal, default_port, valid_port
 
 _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=2048)]
 
 
-def check_outbound_url(url: str, allow_private: bool) -> str:
-    """An http(s) URL with a host; a literal private address or localhost is refused here
-    already (names are checked again on the resolved address at every delivery)."""
+def check_outbound_url(url: str, allow_private: bool | Policy) -> str:
+    """An http(s) URL with a host; a private address in any spelling, or localhost, is
+    refused here already (names are judged by resolving them when the channel is saved,
+    and on the resolved address at every delivery)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an http:// or https:// URL with a host")
@@ -29,17 +29,7 @@ def check_outbound_url(url: str, allow_private: bool) -> str:
         raise ValueError("the port must be a number from 1 to 65535")
     if parts.username == MASK:
         raise ValueError("the URL's credentials are masked as read back; send the URL with its credentials")
-    host = parts.hostname
-    if not allow_private:
-        if host == "localhost" or host.endswith(".localhost"):
-            raise ValueError("localhost is refused; set VIGIL_ALLOW_PRIVATE_TARGETS=1 to allow it")
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
-            return url
-        if is_forbidden(host):
-            raise ValueError(f"{host} is a private, loopback or link-local address; "
-                             "set VIGIL_ALLOW_PRIVATE_TARGETS=1 to allow it")
+    check_literal(parts.hostname, default_port(parts), allow_private)
     return url
 
 
@@ -79,7 +69,7 @@ CONFIG_MODELS: dict[str, type[_Config]] = {
 SECRET_FIELDS = {"webhook": ("secret",), "slack": ("url",), "discord": ("url",), "email": ()}
 
 
-def parse_config(kind: str, raw: dict[str, Any], allow_private: bool) -> _Config:
+def parse_config(kind: str, raw: dict[str, Any], allow_private: bool | Policy) -> _Config:
     """Validate a kind's config (raises pydantic.ValidationError or ValueError naming the field)."""
     config = CONFIG_MODELS[kind].model_validate(raw)
     url = getattr(config, "url", None)

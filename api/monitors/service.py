@@ -10,9 +10,11 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from api.errors import NotFound
-from api.monitors.schemas import MonitorCreate, MonitorFields, MonitorUpdate
+from api.monitors.schemas import MonitorCreate, MonitorFields, MonitorUpdate, destinations
 from vigil.constants import MAX_REGIONS, ErrorKind
+from vigil.netguard import check_destination
 from vigil.queries import sql
+from vigil.settings import Settings
 
 
 def _params(m: MonitorFields) -> dict[str, Any]:
@@ -36,12 +38,25 @@ def _read(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+async def _check_destinations(m: MonitorFields, settings: Settings) -> None:
+    """A target the checks could never reach is refused when saved, by the same guard the
+    checks apply at the socket."""
+    for host, port in destinations(m.kind, m.target, m.expectations):
+        try:
+            await check_destination(host, port, settings.outbound_policy())
+        except ValueError as exc:
+            field = "expectations.resolver" if m.kind == "dns" else "target"
+            raise ValidationException(detail=f"invalid value for {field}: {exc}") from None
+
+
 class MonitorService:
-    def __init__(self, pool: AsyncConnectionPool, account_id: int) -> None:
+    def __init__(self, pool: AsyncConnectionPool, account_id: int, settings: Settings) -> None:
         self.pool = pool
         self.account_id = account_id
+        self.settings = settings
 
     async def create(self, data: MonitorCreate) -> dict[str, Any]:
+        await _check_destinations(data, self.settings)
         async with self.pool.connection() as conn:
             await _ensure_regions(conn, data.regions)
             cur = await conn.execute(sql("create_monitor"), {**_params(data), "account_id": self.account_id})
@@ -65,6 +80,7 @@ class MonitorService:
         current = await self.get(monitor_id)
         changes = patch.model_dump(exclude_unset=True)
         merged = MonitorFields.model_validate({k: current[k] for k in MonitorFields.model_fields} | changes)
+        await _check_destinations(merged, self.settings)
         async with self.pool.connection() as conn:
             await _ensure_regions(conn, merged.regions)
             cur = await conn.execute(sql("update_monitor"),

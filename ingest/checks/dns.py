@@ -90,7 +90,7 @@ async def check(spec: MonitorSpec, opts: DnsOptions, ctx: CheckContext) -> Check
     if opts.resolver:
         address, port = resolver_address(opts.resolver)
         try:
-            ensure_allowed(address, ctx.allow_private)
+            ensure_allowed(address, ctx.allow_private, port)
         except BlockedTarget as exc:
             return CheckResult.failure(ErrorKind.blocked_target, str(exc))
         resolver = dns.asyncresolver.Resolver(configure=False)

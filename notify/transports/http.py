@@ -12,10 +12,10 @@ import aiohttp
 from ingest.checks.http_transport import GuardedResolver
 from notify.retry import is_permanent_status
 from notify.transports.base import TransportContext, TransportError
-from vigil.netguard import BlockedTarget, ensure_allowed, guarded_socket_factory
+from vigil.netguard import BlockedTarget, Policy, ensure_allowed, guarded_socket_factory
 
 
-def make_session(allow_private: bool) -> aiohttp.ClientSession:
+def make_session(allow_private: bool | Policy) -> aiohttp.ClientSession:
     """One session per delivery worker: the resolver gives a clear refusal for names that
     resolve only to forbidden addresses, the socket factory judges the address connected to."""
     connector = aiohttp.TCPConnector(resolver=GuardedResolver(allow_private), limit=100,
@@ -30,13 +30,15 @@ def _retry_after(value: str | None) -> float | None:
         return None  # an HTTP date: fall back to our own backoff
 
 
-def _check_literal(url: str, allow_private: bool) -> None:
-    host = (urlsplit(url).hostname or "").strip("[]")
+def _check_literal(url: str, policy: Policy) -> None:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").strip("[]")
     try:
         ipaddress.ip_address(host)
     except ValueError:
         return
-    ensure_allowed(host, allow_private)  # aiohttp skips the resolver for IP literals
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    ensure_allowed(host, policy, port)  # aiohttp skips the resolver for IP literals
 
 
 def status_line(status: int) -> str:
@@ -51,7 +53,7 @@ def status_line(status: int) -> str:
 async def post_json(ctx: TransportContext, url: str, body: bytes, headers: dict[str, str]) -> int:
     timeout = aiohttp.ClientTimeout(total=ctx.settings.notify_timeout_seconds)
     try:
-        _check_literal(url, ctx.settings.allow_private_targets)
+        _check_literal(url, ctx.settings.outbound_policy())
         async with ctx.http.post(url, data=body, headers={"Content-Type": "application/json", **headers},
                                  timeout=timeout, allow_redirects=False) as resp:
             status = resp.status
