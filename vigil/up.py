@@ -141,7 +141,7 @@ def up(demo: bool = True) -> int:
         wait_for_port(api_port, timeout=30)
         _wait_healthy(api_port)
         print(f"\nVigil is up.\n  API:      http://127.0.0.1:{api_port}/api/v1  "
-              f"(OpenAPI: http://127.0.0.1:{api_port}/api/v1/schema)")
+              f"(OpenAPI: http://127.0.0.1:{api_port}/api/v1/schema/openapi.json)")
         if token:
             _print_tries(token, api_port, demo_port)
         print("Ctrl-C stops everything; data stays in", data, flush=True)
