@@ -1,4 +1,5 @@
-"""The Litestar application: routes under /api/v1, OpenAPI at /api/v1/schema."""
+"""The Litestar application: routes under /api/v1, the OpenAPI document at
+/api/v1/schema/openapi.json (JSON only: no HTML viewer, which would load remote scripts)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import redis.asyncio as aioredis
 from litestar import Litestar, Router
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import ApiKeyAuth
@@ -23,10 +25,13 @@ from api.maintenance.controllers import MaintenanceController
 from api.monitors.controllers import MonitorController
 from api.notifications.controllers import NotificationController
 from api.rules.controllers import RuleController
+from api.security import add_security_headers
 from api.stats.controllers import GroupStatsController, MonitorStatsController
 from vigil.constants import API_PREFIX
 from vigil.db import open_pool
 from vigil.settings import Settings, get_settings
+
+MAX_REQUEST_BYTES = 1_048_576
 
 ROUTE_HANDLERS = [health, MonitorController, *HEARTBEAT_HANDLERS, ChannelController, NotificationController,
                   list_dead_letters, RuleController, MaintenanceController, IncidentController,
@@ -58,11 +63,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[auth],
         lifespan=[lifespan],
         exception_handlers={**HANDLERS, Exception: internal},
+        before_send=[add_security_headers],
+        # Every request body this API takes is small; a bigger one is refused before parsing.
+        request_max_body_size=MAX_REQUEST_BYTES,
         openapi_config=OpenAPIConfig(
             title="Vigil", version="0.1.0", path=f"{API_PREFIX}/schema",
             components=Components(security_schemes={
                 "apiKey": SecurityScheme(type="http", scheme="bearer",
                                          description="an API key from `vigil create-account`")}),
             security=[{"apiKey": []}],
+            render_plugins=[JsonRenderPlugin()],
         ),
     )

@@ -8,9 +8,10 @@ from psycopg_pool import AsyncConnectionPool
 
 from ingest.checks.base import CheckContext
 from ingest.checks.http_transport import make_session
+from vigil.netguard import Policy, policy_of
 
 
-def make_check_context(allow_private: bool, pool: AsyncConnectionPool | None = None,
+def make_check_context(allow_private: bool | Policy, pool: AsyncConnectionPool | None = None,
                        retry_base_s: float = 0.5, tls_context: ssl.SSLContext | None = None) -> CheckContext:
-    return CheckContext(http=make_session(allow_private), allow_private=allow_private, pool=pool,
+    return CheckContext(http=make_session(allow_private), allow_private=policy_of(allow_private), pool=pool,
                         retry_base_s=retry_base_s, tls_context=tls_context)

@@ -10,8 +10,11 @@ import argparse
 import asyncio
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from vigil.netguard import Policy
 
 SCHEME_KINDS = {"http": "http", "https": "http", "tcp": "tcp", "dns": "dns", "tls": "tls",
                 "heartbeat": "heartbeat"}
@@ -137,7 +140,7 @@ async def _heartbeat_pool(database_url: str | None):
         return None, CheckResult.failure(ErrorKind.internal, f"cannot reach the database: {reason}")
 
 
-async def check_once(spec, allow_private: bool, database_url: str | None = None):
+async def check_once(spec, allow_private: bool | Policy, database_url: str | None = None):
     from ingest.context import make_check_context
     from ingest.runner import run_check
 

@@ -133,7 +133,7 @@ async def startup(ctx: dict[str, Any]) -> None:
                           settings.writer_buffer_rows, settings.writer_ack_wait_seconds)
     writer.start()
     ctx["writer"] = writer
-    ctx["check_ctx"] = make_check_context(settings.allow_private_targets, pool=ctx["pool"])
+    ctx["check_ctx"] = make_check_context(settings.outbound_policy(), pool=ctx["pool"])
     ctx["semaphore"] = asyncio.Semaphore(settings.worker_concurrency)
     ctx.setdefault("stats", WorkerStats())
     if ctx.get("tune_gc"):

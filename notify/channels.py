@@ -5,45 +5,32 @@ in channels.config. Nothing secret is ever returned: reads show ``has_secret`` a
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from vigil.netguard import is_forbidden, valid_port
+from vigil.masking import MASK, mask_url
+from vigil.netguard import Policy, check_literal, default_port, valid_port
 
 _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=2048)]
 
 
-def check_outbound_url(url: str, allow_private: bool) -> str:
-    """An http(s) URL with a host; a literal private address or localhost is refused here
-    already (names are checked again on the resolved address at every delivery)."""
+def check_outbound_url(url: str, allow_private: bool | Policy) -> str:
+    """An http(s) URL with a host; a private address in any spelling, or localhost, is
+    refused here already (names are judged by resolving them when the channel is saved,
+    and on the resolved address at every delivery)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an http:// or https:// URL with a host")
     if not valid_port(parts):
         raise ValueError("the port must be a number from 1 to 65535")
-    host = parts.hostname
-    if not allow_private:
-        if host == "localhost" or host.endswith(".localhost"):
-            raise ValueError("localhost is refused; set VIGIL_ALLOW_PRIVATE_TARGETS=1 to allow it")
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
-            return url
-        if is_forbidden(host):
-            raise ValueError(f"{host} is a private, loopback or link-local address; "
-                             "set VIGIL_ALLOW_PRIVATE_TARGETS=1 to allow it")
+    if parts.username == MASK:
+        raise ValueError("the URL's credentials are masked as read back; send the URL with its credentials")
+    check_literal(parts.hostname, default_port(parts), allow_private)
     return url
-
-
-def mask_url(url: str) -> str:
-    """Scheme and host only, so a reader can tell which hook it is without being able to post."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}/****"
 
 
 class _Config(BaseModel):
@@ -82,7 +69,7 @@ CONFIG_MODELS: dict[str, type[_Config]] = {
 SECRET_FIELDS = {"webhook": ("secret",), "slack": ("url",), "discord": ("url",), "email": ()}
 
 
-def parse_config(kind: str, raw: dict[str, Any], allow_private: bool) -> _Config:
+def parse_config(kind: str, raw: dict[str, Any], allow_private: bool | Policy) -> _Config:
     """Validate a kind's config (raises pydantic.ValidationError or ValueError naming the field)."""
     config = CONFIG_MODELS[kind].model_validate(raw)
     url = getattr(config, "url", None)
@@ -94,12 +81,27 @@ def parse_config(kind: str, raw: dict[str, Any], allow_private: bool) -> _Config
     return config
 
 
+def delivery_secrets(config: dict[str, Any], secrets: dict[str, Any]) -> list[str]:
+    """Every secret string a channel's delivery could echo: its encrypted secrets (a Slack
+    or Discord URL, a signing secret) and the password in a webhook URL."""
+    password = urlsplit(config["url"]).password if isinstance(config.get("url"), str) else None
+    return [str(v) for v in secrets.values() if v] + ([password] if password else [])
+
+
+def public_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A stored public config as any reader may see it: a URL's credentials masked."""
+    if isinstance(config.get("url"), str):
+        return {**config, "url": mask_url(config["url"])}
+    return config
+
+
 def split_config(kind: str, config: _Config) -> tuple[dict[str, Any], dict[str, Any]]:
     """(public config stored in clear, secrets to encrypt); a None secret means 'keep'."""
     data = config.model_dump()
     secrets = {f: data.pop(f) for f in SECRET_FIELDS[kind] if data.get(f) is not None}
     data = {k: v for k, v in data.items() if k not in SECRET_FIELDS[kind]}
     if kind in ("slack", "discord") and "url" in secrets:
-        data["url_masked"] = mask_url(secrets["url"])
+        # Scheme and host only: a reader can tell which hook it is without being able to post.
+        data["url_masked"] = mask_url(secrets["url"], secret_path=True)
     return data, secrets
 

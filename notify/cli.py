@@ -47,7 +47,7 @@ async def _report(settings: Settings, args: argparse.Namespace, week: str) -> in
                 print(f"nothing to send: {args.account} has no enabled email channel, "
                       f"or the {week} report was already sent")
                 return 0
-            async with make_session(settings.allow_private_targets) as http:
+            async with make_session(settings.outbound_policy()) as http:
                 await deliver_until_idle(pool, TransportContext(settings=settings, http=http, pool=pool), ids,
                                          max_seconds=settings.notify_timeout_seconds * 3)
             async with pool.connection() as conn:

@@ -7,17 +7,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from psycopg.rows import dict_row
 
+from notify.channels import delivery_secrets
 from notify.crypto import SecretKeyError, decrypt_secrets
 from notify.message import Delivery
 from notify.retry import backoff_seconds, next_status
 from notify.transports.base import TransportContext, TransportError
 from notify.transports.registry import TRANSPORTS
+from vigil.masking import mask_text
 from vigil.queries import sql
 
 log = logging.getLogger(__name__)
@@ -58,10 +61,12 @@ async def _send(row: dict[str, Any], ctx: TransportContext) -> Attempt:
     attempted_at = datetime.now(UTC)
     start = time.perf_counter()
     status_code, error, permanent, retry_after = None, None, False, None
+    secrets: list[str] = delivery_secrets(row["config"], {})
     try:
         if not row["enabled"]:
             raise TransportError("channel is disabled", permanent=True)
         delivery = _delivery(row, ctx.settings.secret_key)
+        secrets = delivery_secrets(delivery.config, delivery.secrets)
         status_code = await TRANSPORTS[row["kind"]](delivery, ctx)
     except TransportError as exc:
         error, permanent = str(exc), exc.permanent
@@ -69,8 +74,12 @@ async def _send(row: dict[str, Any], ctx: TransportContext) -> Attempt:
     except SecretKeyError as exc:
         error = str(exc)  # an operator can fix the key; keep retrying until attempts run out
     except Exception as exc:  # a bug in a transport must not stop the batch; log it and retry
-        log.exception("notification %s (%s) failed unexpectedly", row["id"], row["kind"])
+        # Client errors can quote the URL, which for Slack and Discord is the secret.
+        log.error("notification %s (%s) failed unexpectedly: %s", row["id"], row["kind"],
+                  mask_text("".join(traceback.format_exception(exc)), secrets))
         error = f"internal error: {type(exc).__name__}: {exc}"
+    if error is not None:
+        error = mask_text(error, secrets)
     duration_ms = int((time.perf_counter() - start) * 1000)
     return Attempt(row["id"], row["attempts"], attempted_at, error is None, status_code, error,
                    duration_ms, permanent, retry_after)

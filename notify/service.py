@@ -37,7 +37,7 @@ async def queue_due_reports(pool, settings: Settings, now: datetime | None = Non
 
 async def run_notifier(settings: Settings, stop: asyncio.Event) -> None:
     pool = await open_pool(settings.database_url, max_size=4, wait=False)
-    http = make_session(settings.allow_private_targets)
+    http = make_session(settings.outbound_policy())
     ctx = TransportContext(settings=settings, http=http, pool=pool)
     next_report_check = 0.0
     log.info("notifier started")

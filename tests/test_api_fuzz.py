@@ -56,7 +56,7 @@ def api(base_settings: Settings) -> Iterator[tuple[str, dict[str, str], dict[str
     with psycopg.connect(s.database_url, autocommit=True) as conn:
         _, key = create_account_with_key(conn, "fuzz", "admin")
     port = free_port()
-    server = _Server(uvicorn.Config(create_app(s), host="127.0.0.1", port=port, log_level="error",
+    server = _Server(uvicorn.Config(create_app(s), host="127.0.0.1", port=port, log_level="error", server_header=False,
                                     lifespan="on", ws="none", loop="asyncio"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

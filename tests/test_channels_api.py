@@ -64,7 +64,9 @@ async def test_invalid_channel_is_400_naming_the_field(nclient, auth, body, fiel
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:9/hook", "http://10.1.2.3/x", "http://[::1]/x",
-                                 "http://169.254.169.254/latest", "http://localhost/x"])
+                                 "http://169.254.169.254/latest", "http://localhost/x", "http://localhost./x",
+                                 "http://2130706433/x", "http://0x7f000001/x", "http://0177.0.0.1/x",
+                                 "http://127.1/x", "http://sub.localhost:8080/x"])
 async def test_private_address_channel_is_refused_when_not_allowed(nsettings, auth, url):
     from litestar.testing import AsyncTestClient
 
@@ -75,7 +77,8 @@ async def test_private_address_channel_is_refused_when_not_allowed(nsettings, au
         r = await client.post(C, json={"name": "x", "kind": "webhook", "config": {"url": url, "secret": SECRET}},
                               headers=auth)
     assert r.status_code == 400, r.text
-    assert "config.url" in r.json()["detail"] and "VIGIL_ALLOW_PRIVATE_TARGETS" in r.json()["detail"]
+    detail = r.json()["detail"]
+    assert "config.url" in detail and ("VIGIL_ALLOW_PRIVATE_TARGETS" in detail or "metadata" in detail)
 
 
 async def test_member_reads_but_cannot_change_channels_and_other_accounts_see_nothing(nclient, auth, db):
@@ -129,3 +132,19 @@ async def test_patching_a_slack_channel_without_its_url_keeps_the_url(nclient, a
     assert r.status_code == 200, r.text
     cipher = db.execute("SELECT secret_ciphertext FROM channels WHERE id = %s", (ch["id"],)).fetchone()[0]
     assert decrypt_secrets(nsettings.secret_key, cipher) == {"url": SLACK_URL}
+
+
+async def test_credentials_in_a_webhook_url_are_masked_for_every_reader(nclient, auth, db):
+    url = "https://alice:s3cr3t-pass@hooks.example.com/vigil?x=1"
+    r = await nclient.post(C, json={"name": "h", "kind": "webhook", "config": {"url": url, "secret": SECRET}},
+                           headers=auth)
+    assert r.status_code == 201, r.text
+    masked = "https://****@hooks.example.com/vigil?x=1"
+    assert r.json()["config"]["url"] == masked
+    _, member = create_account_with_key(db, "acme", "member")
+    mh = {"Authorization": f"Bearer {member}"}
+    for text in ((await nclient.get(f"{C}/{r.json()['id']}", headers=mh)).text,
+                 (await nclient.get(C, headers=mh)).text):
+        assert "s3cr3t-pass" not in text and "alice" not in text and masked in text
+    r = await nclient.patch(f"{C}/{r.json()['id']}", json={"config": {"url": masked}}, headers=auth)
+    assert r.status_code == 400 and "masked" in r.json()["detail"], r.text

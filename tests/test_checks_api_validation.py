@@ -76,3 +76,50 @@ async def test_changing_the_kind_revalidates_the_expectations(client, auth):
     r = await client.patch(f"{M}/{monitor_id}", headers=auth,
                            json={"kind": "tcp", "target": "tcp://a.example:80", "expectations": {}})
     assert r.status_code == 200 and r.json()["kind"] == "tcp"
+
+
+@pytest.mark.parametrize(("headers", "field"), [
+    ({"X-A": "a\x0bb"}, "expectations.http.headers.X-A"),
+    ({"X-A": "a\x0cb"}, "expectations.http.headers.X-A"),
+    ({"X-A": "a\x85b"}, "expectations.http.headers.X-A"),
+    ({"X-A": "a\u2028b"}, "expectations.http.headers.X-A"),
+    ({"Host": "internal.example"}, "expectations.http.headers.Host.[key]"),
+    ({"Transfer-Encoding": "chunked"}, "expectations.http.headers.Transfer-Encoding.[key]"),
+    ({"content-length": "0"}, "expectations.http.headers.content-length.[key]"),
+    ({"Connection": "keep-alive"}, "expectations.http.headers.Connection.[key]"),
+    ({"Proxy-Authorization": "Basic x"}, "expectations.http.headers.Proxy-Authorization.[key]"),
+    ({"TE": "trailers"}, "expectations.http.headers.TE.[key]"),
+    ({f"X-{i}": "1" for i in range(33)}, "expectations.http.headers"),
+    ({"X-A": "x" * 5000, "X-B": "x" * 5000}, "expectations.http.headers"),
+])
+async def test_unsafe_or_oversized_check_headers_are_400_naming_the_header(client, auth, headers, field):
+    r = await client.post(M, headers=auth, json={"name": "m", "target": "https://a.example",
+                                                  "expectations": {"headers": headers}})
+    assert r.status_code == 400, r.text
+    assert any(field == named or f"for {field}" in named for named in _named_fields(r.json())), r.json()
+
+
+async def test_oversized_free_form_fields_are_refused_with_a_clear_message(client, auth):
+    huge = {"name": "m", "target": "https://a.example", "expectations": {"headers": {"X-Big": "x" * 3_000_000}}}
+    r = await client.post(M, headers=auth, json=huge)
+    assert r.status_code == 413, r.text
+    r = await client.post(M, headers=auth, json={"name": "m", "target": "https://a.example", "expectations": {
+        "json_path": "$.a", "json_equals": ["x" * 100] * 50}})
+    assert r.status_code == 400 and "json_equals" in r.text, r.text
+    r = await client.post(M, headers=auth, json={"name": "m" * 201, "target": "https://a.example"})
+    assert r.status_code == 400 and "name" in r.json()["detail"], r.text
+
+
+def test_header_values_refused_by_the_http_client_are_refused_by_validation():
+    """Everything aiohttp refuses when it writes a header is refused at the API already."""
+    from aiohttp.http_writer import _safe_header
+
+    from ingest.checks.headers import check_value
+
+    for code in [*range(0x2030), 0xFEFF]:
+        ch = chr(code)
+        try:
+            _safe_header(f"a{ch}b")
+        except ValueError:
+            with pytest.raises(ValueError):
+                check_value(f"a{ch}b")

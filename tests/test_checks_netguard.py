@@ -127,3 +127,111 @@ async def test_rebinding_is_refused_at_the_socket_whatever_the_resolver_said(web
     finally:
         await ctx.http.close()
     assert result.error_kind == ErrorKind.blocked_target, result.as_dict()
+
+
+@pytest.fixture
+async def strict_client(settings):
+    """An API that refuses private targets, as a production instance does."""
+    from litestar.testing import AsyncTestClient
+
+    from api.app import create_app
+
+    async with AsyncTestClient(app=create_app(settings.model_copy(update={"allow_private_targets": False}))) as c:
+        yield c
+
+
+def _resolves_to_loopback(name: str) -> bool:
+    try:
+        return all(is_forbidden(i[4][0]) for i in socket.getaddrinfo(name, 80))
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize(("kind", "target", "expectations", "field"), [
+    ("http", "http://127.1/", {}, "target"),
+    ("http", "http://2130706433:8080/", {}, "target"),
+    ("http", "http://0177.0.0.1/", {}, "target"),
+    ("http", "http://localhost./", {}, "target"),
+    ("http", "http://[::1]/", {}, "target"),
+    ("tcp", "tcp://0x7f000001:5432", {}, "target"),
+    ("tls", "tls://10.1.2.3", {}, "target"),
+    ("http", "http://169.254.169.254/latest/meta-data", {}, "target"),
+    ("dns", "dns://example.com", {"resolver": "127.0.0.1:53"}, "expectations.resolver"),
+])
+async def test_a_private_monitor_target_is_refused_when_created_and_updated(strict_client, auth, kind, target,
+                                                                            expectations, field):
+    r = await strict_client.post("/api/v1/monitors", headers=auth,
+                                 json={"name": "m", "kind": kind, "target": target, "expectations": expectations})
+    assert r.status_code == 400, r.text
+    assert f"invalid value for {field}" in r.json()["detail"], r.text
+    ok = await strict_client.post("/api/v1/monitors", headers=auth, json={"name": "m", "target": "https://8.8.8.8/"})
+    assert ok.status_code == 201, ok.text
+    r = await strict_client.patch(f"/api/v1/monitors/{ok.json()['id']}", headers=auth,
+                                  json={"kind": kind, "target": target, "expectations": expectations})
+    assert r.status_code == 400, r.text
+
+
+async def test_a_name_resolving_only_to_private_addresses_is_refused_when_created(strict_client, auth):
+    name = socket.gethostname()
+    if not _resolves_to_loopback(name):
+        pytest.skip(f"{name} does not resolve to a private address here")
+    for body in ({"name": "m", "target": f"http://{name}/"},
+                 {"name": "m", "kind": "tcp", "target": f"tcp://{name}:22"}):
+        r = await strict_client.post("/api/v1/monitors", headers=auth, json=body)
+        assert r.status_code == 400 and "resolves only to refused addresses" in r.json()["detail"], r.text
+    r = await strict_client.post("/api/v1/channels", headers=auth, json={
+        "name": "c", "kind": "slack", "config": {"url": f"https://{name}/services/x"}})
+    assert r.status_code == 400 and "config.url" in r.json()["detail"], r.text
+
+
+@pytest.mark.parametrize(("text", "address", "port", "permitted"), [
+    ("127.0.0.1:8089", "127.0.0.1", 8089, True),
+    ("127.0.0.1:8089", "127.0.0.1", 8090, False),
+    ("127.0.0.1:8089", "127.0.0.2", 8089, False),
+    ("10.0.0.0/8", "10.9.8.7", 443, True),
+    ("10.0.0.0/8", "11.0.0.1", 443, False),
+    ("[::1]:80,10.0.0.0/8", "::1", 80, True),
+    ("[::1]:80", "::ffff:127.0.0.1", 80, False),
+    ("127.0.0.1", "::ffff:127.0.0.1", 9, True),     # judged by the IPv4 address inside
+    ("", "127.0.0.1", 80, False),
+])
+def test_allowlist_entries_name_addresses_networks_and_ports(text, address, port, permitted):
+    from vigil.netguard import Policy, parse_allowlist
+
+    assert Policy(allowed=parse_allowlist(text)).permits(address, port) is permitted
+
+
+@pytest.mark.parametrize("text", ["localhost:80", "10.0.0.0/33", "127.0.0.1:0", "127.0.0.1:99999", "1.2.3.4:x"])
+def test_a_bad_allowlist_setting_is_refused_naming_the_entry(text):
+    from pydantic import ValidationError
+
+    from vigil.settings import Settings
+
+    with pytest.raises(ValidationError, match="VIGIL_ALLOWED|allowed_private_targets"):
+        Settings(allowed_private_targets=text)
+
+
+async def test_the_allowlist_lets_through_exactly_the_listed_address_and_port(web_server, settings, auth):
+    from litestar.testing import AsyncTestClient
+
+    from api.app import create_app
+
+    port = int(web_server.rsplit(":", 1)[1])
+    listed = settings.model_copy(update={"allow_private_targets": False,
+                                         "allowed_private_targets": f"127.0.0.1:{port}"})
+    ctx = make_check_context(listed.outbound_policy())
+    try:
+        ok = await run_check(spec(f"http://127.0.0.1:{port}/status/200"), ctx)
+        assert ok.up, ok.as_dict()
+        other = await run_check(spec(f"http://127.0.0.1:{port + 1 if port < 65535 else port - 1}/status/200"), ctx)
+        assert other.error_kind == ErrorKind.blocked_target, other.as_dict()
+        tcp = await run_check(spec(f"tcp://127.0.0.1:{port}", kind="tcp"), ctx)
+        assert tcp.up, tcp.as_dict()
+    finally:
+        await ctx.http.close()
+    async with AsyncTestClient(app=create_app(listed)) as client:
+        r = await client.post("/api/v1/monitors", headers=auth,
+                              json={"name": "m", "target": f"http://127.0.0.1:{port}/status/200"})
+        assert r.status_code == 201, r.text
+        r = await client.post("/api/v1/monitors", headers=auth, json={"name": "m", "target": "http://127.0.0.1:1/"})
+        assert r.status_code == 400, r.text

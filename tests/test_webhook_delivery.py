@@ -185,3 +185,61 @@ async def test_a_late_outcome_from_a_worker_whose_lease_ran_out_does_not_overwri
             "status_codes": [500], "errors": ["late"], "durations": [1], "statuses": ["dead"], "delays": [0.0]})
     assert db.execute("SELECT status, attempts FROM notifications WHERE id = %s", (nid,)).fetchone() == ("delivering", 2)
     assert db.execute("SELECT error FROM notification_attempts").fetchall() == [("late",)]  # still on record
+
+
+@pytest.mark.timeout(30)
+async def test_a_failed_delivery_stores_the_receivers_status_line_never_its_body(db, account, nsettings,
+                                                                                 transport_ctx, npool):
+    from aiohttp import web
+
+    async def leaky(_):
+        return web.Response(status=500, text="Traceback: db password=hunter2 at 10.0.0.7")
+
+    app = web.Application()
+    app.router.add_post("/hook", leaky)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/hook"
+    try:
+        ch = make_channel(db, nsettings, account[0], "webhook", {"url": url, "secret": SECRET})
+        nid = add_notification(db, account[0], ch, "leak")
+        attempts = await deliver_due(npool, transport_ctx)
+    finally:
+        await runner.cleanup()
+    assert attempts[0].error == "receiver answered HTTP 500 Internal Server Error"
+    err = db.execute("SELECT last_error FROM notifications WHERE id = %s", (nid,)).fetchone()[0]
+    assert err == "receiver answered HTTP 500 Internal Server Error"
+    logged = db.execute("SELECT string_agg(error, ' ') FROM notification_attempts").fetchone()[0]
+    assert "hunter2" not in logged
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("kind", ["slack", "discord"])
+async def test_secret_urls_are_masked_in_stored_errors_and_logs(db, account, nsettings, transport_ctx, npool,
+                                                                kind, caplog):
+    """A receiver that answers with something that is not HTTP makes aiohttp quote the URL."""
+
+    async def garbage(reader, writer):
+        await reader.read(100)
+        writer.write(b"NOT-HTTP garbage\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(garbage, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    url = f"http://127.0.0.1:{port}/api/webhooks/123/TOKENSECRETVALUE"
+    try:
+        ch = make_channel(db, nsettings, account[0], kind, {"url": url})
+        nid = add_notification(db, account[0], ch, f"mask-{kind}")
+        attempts = await deliver_due(npool, transport_ctx)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert attempts and not attempts[0].ok
+    err = db.execute("SELECT last_error FROM notifications WHERE id = %s", (nid,)).fetchone()[0]
+    stored = db.execute("SELECT string_agg(error, ' ') FROM notification_attempts").fetchone()[0]
+    for text in (err, stored, caplog.text):
+        assert "TOKENSECRETVALUE" not in text and "/api/webhooks/123" not in text, text
+    assert "127.0.0.1" in err or "invalid HTTP" in err

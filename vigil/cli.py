@@ -62,7 +62,7 @@ def cmd_api(args: argparse.Namespace) -> int:
     s = get_settings()
     uvicorn.run("api.app:create_app", factory=True, host=args.host or s.api_host,
                 port=args.port or s.api_port, loop="uvloop", log_level="warning",
-                access_log=False, workers=args.workers)
+                access_log=False, workers=args.workers, server_header=False)
     return 0
 
 
@@ -187,7 +187,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"vigil check: {exc}", file=sys.stderr)
         return 2
-    allow = args.allow_private or get_settings().allow_private_targets
+    allow = True if args.allow_private else get_settings().outbound_policy()
     result = asyncio.run(check_once(spec, allow, get_settings().database_url))
     print(json.dumps({"target": spec.target, "kind": spec.kind, **result.as_dict()}))
     return 0 if result.up else 1

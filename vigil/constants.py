@@ -30,6 +30,10 @@ PG_BIGINT_MAX = 2**63 - 1
 MONITOR_KINDS = ("http", "tcp", "dns", "tls", "heartbeat")
 MIN_INTERVAL_SECONDS = 10
 MAX_INTERVAL_SECONDS = 86_400
+# Regions are shared by every account (a region is where workers run); tenants may name new
+# ones in a monitor's regions, up to this many in all. Region ids are smallints in every
+# result row, so the table stays far below 32k.
+MAX_REGIONS = 1000
 
 
 def check_queue(region: str) -> str:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from vigil.netguard import Policy, parse_allowlist
 
 
 class Settings(BaseSettings):
@@ -64,8 +66,11 @@ class Settings(BaseSettings):
     # checks start on time rather than up to a scheduler tick late.
     scheduler_lead_seconds: int = Field(default=1, ge=0, le=60)
 
-    # Outbound safety: refuse private/loopback/link-local targets unless allowed.
+    # Outbound safety: refuse private/loopback/link-local targets unless allowed: all of
+    # them (allow_private_targets), or only the listed addresses/networks, each with an
+    # optional port: "127.0.0.1:8089,10.0.0.0/8,[fd00::1]:443". Cloud metadata never.
     allow_private_targets: bool = False
+    allowed_private_targets: str = ""
 
     # Hypertable layout, read by the first migration (see README "Storage layout").
     chunk_interval: str = "1 day"
@@ -108,6 +113,21 @@ class Settings(BaseSettings):
     stats_cache_seconds: float = Field(default=5.0, ge=0)
 
     log_level: str = "INFO"
+
+    @field_validator("allowed_private_targets")
+    @classmethod
+    def _allowlist(cls, v: str) -> str:
+        parse_allowlist(v)
+        return v
+
+    def outbound_policy(self) -> Policy:
+        """What checks and notifications may reach beyond public addresses."""
+        return _policy(self.allow_private_targets, self.allowed_private_targets)
+
+
+@lru_cache(maxsize=16)
+def _policy(allow_private: bool, allowlist: str) -> Policy:
+    return Policy(allow_private=allow_private, allowed=parse_allowlist(allowlist))
 
 
 @lru_cache(maxsize=1)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
 import psycopg
@@ -85,6 +86,19 @@ def _secret_key(data: Path) -> str:
     return path.read_text().strip()
 
 
+def service_env(base: Mapping[str, str], database_url: str, redis_url: str, api_port: int,
+                demo_port: int | None, secret_key: str) -> dict[str, str]:
+    """The services' environment. Checks and webhooks may reach the demo target's own
+    address and port (its monitors and its webhook receiver) and nothing else private:
+    everything else on the machine and its network stays refused, as in production."""
+    allowed = [a for a in base.get("VIGIL_ALLOWED_PRIVATE_TARGETS", "").split(",") if a.strip()]
+    if demo_port is not None:
+        allowed.append(f"127.0.0.1:{demo_port}")
+    return {**base, "VIGIL_DATABASE_URL": database_url, "VIGIL_REDIS_URL": redis_url,
+            "VIGIL_API_PORT": str(api_port), "VIGIL_ALLOWED_PRIVATE_TARGETS": ",".join(allowed),
+            "VIGIL_SECRET_KEY": secret_key}
+
+
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
@@ -113,9 +127,8 @@ def up(demo: bool = True) -> int:
         print(f"starting PostgreSQL+TimescaleDB on 127.0.0.1:{pg_port} (data in {pg.datadir})")
         pg.start()
         redis.start()
-        env = {**os.environ, "VIGIL_DATABASE_URL": pg.dsn, "VIGIL_REDIS_URL": redis.url,
-               "VIGIL_API_PORT": str(api_port), "VIGIL_ALLOW_PRIVATE_TARGETS": "1",
-               "VIGIL_SECRET_KEY": _secret_key(data)}
+        env = service_env(os.environ, pg.dsn, redis.url, api_port, demo_port if demo else None,
+                          _secret_key(data))
         settings = Settings(database_url=pg.dsn, redis_url=redis.url)
         applied = migrate(settings)
         print(f"migrations applied: {len(applied)}")
@@ -128,7 +141,7 @@ def up(demo: bool = True) -> int:
         wait_for_port(api_port, timeout=30)
         _wait_healthy(api_port)
         print(f"\nVigil is up.\n  API:      http://127.0.0.1:{api_port}/api/v1  "
-              f"(OpenAPI: http://127.0.0.1:{api_port}/api/v1/schema)")
+              f"(OpenAPI: http://127.0.0.1:{api_port}/api/v1/schema/openapi.json)")
         if token:
             _print_tries(token, api_port, demo_port)
         print("Ctrl-C stops everything; data stays in", data, flush=True)

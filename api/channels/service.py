@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar.exceptions import ValidationException
 from psycopg.types.json import Jsonb
@@ -12,15 +13,16 @@ from pydantic import ValidationError
 
 from api.channels.schemas import ChannelCreate, ChannelUpdate
 from api.errors import NotFound, Unavailable
-from notify.channels import SECRET_FIELDS, parse_config, split_config
+from notify.channels import SECRET_FIELDS, parse_config, public_config, split_config
 from notify.crypto import SecretKeyError, decrypt_secrets, encrypt_secrets
 from notify.outbox import enqueue_test
+from vigil.netguard import check_destination, default_port
 from vigil.queries import sql
 from vigil.settings import Settings
 
 
 def _read(row: dict[str, Any]) -> dict[str, Any]:
-    return {"id": row["id"], "name": row["name"], "kind": row["kind"], "config": row["config"],
+    return {"id": row["id"], "name": row["name"], "kind": row["kind"], "config": public_config(row["config"]),
             "has_secret": row["secret_ciphertext"] is not None, "enabled": row["enabled"],
             "created_at": row["created_at"]}
 
@@ -43,7 +45,7 @@ class ChannelService:
 
     def _stored(self, kind: str, raw: dict[str, Any], old_secrets: dict[str, Any]) -> dict[str, Any]:
         try:
-            config = parse_config(kind, raw, self.settings.allow_private_targets)
+            config = parse_config(kind, raw, self.settings.outbound_policy())
         except (ValidationError, ValueError) as exc:
             raise _invalid_config(exc) from None
         public, secrets = split_config(kind, config)
@@ -56,7 +58,18 @@ class ChannelService:
             raise Unavailable(str(exc)) from None
         return {"config": Jsonb(public), "secret_ciphertext": cipher}
 
+    async def _check_destination(self, raw: dict[str, Any]) -> None:
+        """A named receiver whose addresses are all refused is refused now, not at delivery."""
+        url = raw.get("url")
+        if isinstance(url, str):
+            parts = urlsplit(url.strip())
+            try:
+                await check_destination(parts.hostname or "", default_port(parts), self.settings.outbound_policy())
+            except ValueError as exc:
+                raise _invalid_config(ValueError(f"config.url: {exc}")) from None
+
     async def create(self, data: ChannelCreate) -> dict[str, Any]:
+        await self._check_destination(data.config)
         stored = self._stored(data.kind, data.config, {})
         async with self.pool.connection() as conn:
             cur = await conn.execute(sql("create_channel"), {
@@ -91,7 +104,9 @@ class ChannelService:
                     old = decrypt_secrets(self.settings.secret_key, row["secret_ciphertext"])
                 except SecretKeyError as exc:
                     raise Unavailable(str(exc)) from None
-            stored = self._stored(row["kind"], _with_kept_secrets(row["kind"], patch.config, old), old)
+            raw = _with_kept_secrets(row["kind"], patch.config, old)
+            await self._check_destination(raw)
+            stored = self._stored(row["kind"], raw, old)
         async with self.pool.connection() as conn:
             cur = await conn.execute(sql("update_channel"), {
                 "id": channel_id, "account_id": self.account_id,

@@ -25,7 +25,7 @@ class Weekly(BaseModel):
     weekdays: list[Annotated[int, Field(ge=1, le=7)]] = Field(min_length=1, max_length=7)
     start_time: time
     duration_s: int = Field(ge=60, le=86400)
-    time_zone: str = "UTC"
+    time_zone: Annotated[str, StringConstraints(max_length=64)] = "UTC"
 
     @field_validator("time_zone")
     @classmethod

@@ -11,7 +11,7 @@ from api.monitors.service import MonitorService
 
 
 def _service(request: Request) -> MonitorService:
-    return MonitorService(request.app.state.pool, request.user.account_id)
+    return MonitorService(request.app.state.pool, request.user.account_id, request.app.state.settings)
 
 
 class MonitorController(Controller):

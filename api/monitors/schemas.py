@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from api.textguard import refuse_nul
-from ingest.checks.dns import DnsOptions
+from ingest.checks.dns import DnsOptions, resolver_address
 from ingest.checks.dns import parse_target as dns_target
 from ingest.checks.heartbeat import HeartbeatOptions
 from ingest.checks.http import HttpOptions
@@ -25,7 +25,7 @@ from ingest.checks.tcp import TcpOptions, host_port
 from ingest.checks.tls import DEFAULT_PORT as TLS_DEFAULT_PORT
 from ingest.checks.tls import TlsOptions
 from vigil.constants import MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS, MONITOR_KINDS
-from vigil.netguard import valid_port
+from vigil.netguard import default_port, valid_port
 
 RegionName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -56,6 +56,20 @@ def validate_target(kind: str, target: str) -> str:
     elif kind == "heartbeat" and not target.startswith("heartbeat://"):
         raise ValueError("a heartbeat monitor's target must start with heartbeat:// (e.g. heartbeat://nightly-backup)")
     return target
+
+
+def destinations(kind: str, target: str, expectations: Any) -> list[tuple[str, int]]:
+    """The (host, port) pairs a monitor's check connects to, for the address guard."""
+    if kind == "http":
+        parts = urlsplit(target)
+        return [(parts.hostname or "", default_port(parts))]
+    if kind == "tcp":
+        return [host_port(target, "tcp")]
+    if kind == "tls":
+        return [host_port(target, "tls", TLS_DEFAULT_PORT)]
+    if kind == "dns" and getattr(expectations, "resolver", None):
+        return [resolver_address(expectations.resolver)]
+    return []
 
 
 class MonitorFields(BaseModel):

@@ -5,19 +5,30 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from litestar.exceptions import ValidationException
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from api.errors import NotFound
-from api.monitors.schemas import MonitorCreate, MonitorFields, MonitorUpdate
-from vigil.constants import ErrorKind
+from api.monitors.schemas import MonitorCreate, MonitorFields, MonitorUpdate, destinations
+from vigil.constants import MAX_REGIONS, ErrorKind
+from vigil.netguard import check_destination
 from vigil.queries import sql
+from vigil.settings import Settings
 
 
 def _params(m: MonitorFields) -> dict[str, Any]:
     d = m.model_dump()
     d["expectations"] = Jsonb(m.expectations.model_dump(exclude_defaults=True))
     return d
+
+
+async def _ensure_regions(conn, names: list[str]) -> None:
+    cur = await conn.execute(sql("ensure_regions"), {"names": names, "max_regions": MAX_REGIONS})
+    refused = [r["name"] for r in await cur.fetchall()]
+    if refused:
+        raise ValidationException(detail=f"invalid value for regions: {MAX_REGIONS} regions exist already, "
+                                         f"the most there may be; use an existing region instead of {refused[0]!r}")
 
 
 def _read(row: dict[str, Any]) -> dict[str, Any]:
@@ -27,14 +38,27 @@ def _read(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+async def _check_destinations(m: MonitorFields, settings: Settings) -> None:
+    """A target the checks could never reach is refused when saved, by the same guard the
+    checks apply at the socket."""
+    for host, port in destinations(m.kind, m.target, m.expectations):
+        try:
+            await check_destination(host, port, settings.outbound_policy())
+        except ValueError as exc:
+            field = "expectations.resolver" if m.kind == "dns" else "target"
+            raise ValidationException(detail=f"invalid value for {field}: {exc}") from None
+
+
 class MonitorService:
-    def __init__(self, pool: AsyncConnectionPool, account_id: int) -> None:
+    def __init__(self, pool: AsyncConnectionPool, account_id: int, settings: Settings) -> None:
         self.pool = pool
         self.account_id = account_id
+        self.settings = settings
 
     async def create(self, data: MonitorCreate) -> dict[str, Any]:
+        await _check_destinations(data, self.settings)
         async with self.pool.connection() as conn:
-            await conn.execute(sql("ensure_regions"), {"names": data.regions})
+            await _ensure_regions(conn, data.regions)
             cur = await conn.execute(sql("create_monitor"), {**_params(data), "account_id": self.account_id})
             return _read(await cur.fetchone())
 
@@ -56,8 +80,9 @@ class MonitorService:
         current = await self.get(monitor_id)
         changes = patch.model_dump(exclude_unset=True)
         merged = MonitorFields.model_validate({k: current[k] for k in MonitorFields.model_fields} | changes)
+        await _check_destinations(merged, self.settings)
         async with self.pool.connection() as conn:
-            await conn.execute(sql("ensure_regions"), {"names": merged.regions})
+            await _ensure_regions(conn, merged.regions)
             cur = await conn.execute(sql("update_monitor"),
                                      {**_params(merged), "id": monitor_id, "account_id": self.account_id})
             row = await cur.fetchone()

@@ -53,19 +53,23 @@ class StatsService:
             raise NotFound(f"monitor {monitor_id} not found")
         return row
 
-    async def _region_id(self, conn: AsyncConnection, region: str | None) -> int | None:
+    async def _region_id(self, conn: AsyncConnection, region: str | None, configured: list[str]) -> int | None:
+        """The id of one of the monitors' own configured regions. Region names are shared by
+        every account, so any other name gets the same answer whether or not some other
+        account uses it."""
         if region is None:
             return None
+        if region not in configured:
+            raise BadWindow("region", f"invalid value for region: {region!r} is not one of the monitor's "
+                                      f"regions ({', '.join(sorted(configured))})")
         row = await (await conn.execute(sql("stats_region_id"), {"name": region})).fetchone()
-        if row is None:
-            raise BadWindow("region", f"invalid value for region: no region named {region!r}")
-        return row["id"]
+        return row["id"] if row else -1  # configured regions are created with the monitor
 
     async def _per_monitor(self, conn: AsyncConnection, ids: list[int], w: Window,
-                           region: str | None) -> list[dict[str, Any]]:
+                           region: str | None, configured: list[str]) -> list[dict[str, Any]]:
         """Window statistics per monitor (or of one region), less the slots inside
         maintenance windows (counted in excluded_slots)."""
-        region_id = await self._region_id(conn, region)
+        region_id = await self._region_id(conn, region, configured)
         if region_id is None:
             rows = await window_stats(conn, ids, w.start, w.end)
         else:
@@ -77,7 +81,7 @@ class StatsService:
     async def stats(self, monitor_id: int, w: Window, region: str | None) -> dict[str, Any]:
         async with self._reading() as conn:
             monitor = await self._monitor(conn, monitor_id)
-            rows = await self._per_monitor(conn, [monitor_id], w, region)
+            rows = await self._per_monitor(conn, [monitor_id], w, region, monitor["regions"])
         slo = {monitor_id: float(monitor["slo_target"])}
         return {**figures(combine(rows), slo), "monitor_id": monitor_id, "start": w.start, "end": w.end,
                 "region": region, **_coverage(w, monitor)}
@@ -89,7 +93,8 @@ class StatsService:
             if not found:
                 raise NotFound(f"no monitor tagged {tag!r}")
             slo = {r["id"]: r["slo_target"] for r in found}
-            rows = await self._per_monitor(conn, list(slo), w, region)
+            configured = sorted({name for r in found for name in r["regions"]})
+            rows = await self._per_monitor(conn, list(slo), w, region, configured)
         monitors = [{**figures(r, {r["monitor_id"]: slo[r["monitor_id"]]}), "monitor_id": r["monitor_id"]}
                     for r in rows]
         return {**figures(combine(rows), slo, rows), "tag": tag, "monitor_ids": list(slo),
@@ -111,7 +116,7 @@ class StatsService:
         async with self._reading() as conn:
             monitor = await self._monitor(conn, monitor_id)
             name, step = resolve_resolution(resolution, w, monitor["interval_s"])
-            params = {"monitor_id": monitor_id, "region_id": await self._region_id(conn, region),
+            params = {"monitor_id": monitor_id, "region_id": await self._region_id(conn, region, monitor["regions"]),
                       "step": step, "from": w.start, "to": w.end}
             rows = await (await conn.execute(sql("stats_series_raw" if name == "raw" else "stats_series_parts"),
                                              params)).fetchall()
@@ -126,7 +131,7 @@ class StatsService:
         async with self._reading() as conn:
             monitor = await self._monitor(conn, monitor_id)
             interval = timedelta(seconds=monitor["interval_s"])
-            params = {"monitor_id": monitor_id, "region_id": await self._region_id(conn, region),
+            params = {"monitor_id": monitor_id, "region_id": await self._region_id(conn, region, monitor["regions"]),
                       "to": now + interval}
             recent = await (await conn.execute(sql("stats_recent_slots"), {
                 **params, "from": now - interval * (limit + STALE_INTERVALS), "limit": limit},
@@ -151,7 +156,7 @@ class StatsService:
         async with self._reading() as conn:
             monitor = await self._monitor(conn, monitor_id)
             cur = await conn.execute(sql("stats_downtimes"), {
-                "monitor_id": monitor_id, "region_id": await self._region_id(conn, region),
+                "monitor_id": monitor_id, "region_id": await self._region_id(conn, region, monitor["regions"]),
                 "interval_s": monitor["interval_s"], "from": w.start, "to": w.end})
             periods = [{**p, "duration_s": (p["ended_at"] - p["started_at"]).total_seconds()}
                        for p in await cur.fetchall()]

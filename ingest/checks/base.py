@@ -12,6 +12,7 @@ from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.constants import ErrorKind
+from vigil.netguard import Policy
 
 
 @dataclass(slots=True, frozen=True)
@@ -71,7 +72,7 @@ class CheckContext:
     """Long-lived things a check may use, owned by the runner (one per worker process)."""
 
     http: aiohttp.ClientSession
-    allow_private: bool
+    allow_private: bool | Policy  # what the address guard lets through (vigil.netguard)
     # The database, for kinds that read what the API stored (heartbeat pings); None in
     # `vigil check` without a database.
     pool: AsyncConnectionPool | None = None

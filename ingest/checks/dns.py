@@ -31,7 +31,7 @@ class DnsOptions(Options):
     kind: Literal["dns"] = "dns"
     expected: list[Annotated[str, Field(min_length=1, max_length=1024)]] = Field(
         default_factory=list, max_length=50, description="values the answer must contain")
-    resolver: str | None = Field(default=None, description="IP[:port] of the resolver to ask")
+    resolver: str | None = Field(default=None, max_length=64, description="IP[:port] of the resolver to ask")
 
     @field_validator("resolver")
     @classmethod
@@ -90,7 +90,7 @@ async def check(spec: MonitorSpec, opts: DnsOptions, ctx: CheckContext) -> Check
     if opts.resolver:
         address, port = resolver_address(opts.resolver)
         try:
-            ensure_allowed(address, ctx.allow_private)
+            ensure_allowed(address, ctx.allow_private, port)
         except BlockedTarget as exc:
             return CheckResult.failure(ErrorKind.blocked_target, str(exc))
         resolver = dns.asyncresolver.Resolver(configure=False)

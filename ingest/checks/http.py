@@ -3,28 +3,33 @@ the body read up to a cap, then status, keyword and JSON assertions."""
 
 from __future__ import annotations
 
+import json
 import time
 from types import SimpleNamespace
 from typing import Annotated, Any, Literal
 
 import aiohttp
-from pydantic import Field, JsonValue, model_serializer, model_validator
+from pydantic import AfterValidator, Field, JsonValue, field_validator, model_serializer, model_validator
 
 from ingest.checks import body as body_assert
 from ingest.checks.base import CheckContext, CheckResult, MonitorSpec, Options, Timings
 from ingest.checks.certinfo import from_der
+from ingest.checks.headers import MAX_HEADER_BYTES, MAX_HEADERS, check_headers, check_name, check_value
 from ingest.checks.http_transport import current_marks
 from vigil.constants import ErrorKind
 from vigil.netguard import BlockedTarget
 
 JSON_PATH = r"^(\$\.)?[^.]+(\.[^.]+)*$"
+MAX_JSON_EQUALS_BYTES = 4096
 
 
 class HttpOptions(Options):
     kind: Literal["http"] = "http"
     method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
-    headers: dict[Annotated[str, Field(pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")],
-                  Annotated[str, Field(max_length=8192, pattern=r"^[^\r\n]*$")]] = Field(default_factory=dict)
+    headers: dict[Annotated[str, AfterValidator(check_name)], Annotated[str, AfterValidator(check_value)]] = Field(
+        default_factory=dict, description=(
+        f"at most {MAX_HEADERS} request headers, {MAX_HEADER_BYTES} bytes in all; Host, "
+        "Content-Length, Transfer-Encoding, Connection and other hop-by-hop headers are refused"))
     body: Annotated[str, Field(max_length=65_536)] | None = Field(default=None, description="request body")
     status_codes: list[Annotated[int, Field(ge=100, le=599)]] = Field(
         default_factory=list, max_length=50, description="accepted HTTP statuses; empty means 2xx/3xx")
@@ -33,10 +38,21 @@ class HttpOptions(Options):
     keyword_absent: bool = Field(default=False, description="down if the keyword IS in the body")
     json_path: Annotated[str, Field(max_length=256, pattern=JSON_PATH)] | None = Field(
         default=None, description="dotted path into a JSON body, e.g. $.checks.0.status")
-    json_equals: JsonValue = Field(default=None, description="the value json_path must hold")
+    json_equals: JsonValue = Field(default=None, description=(
+        f"the value json_path must hold (at most {MAX_JSON_EQUALS_BYTES} bytes as JSON)"))
     tls_skip_verify: bool = False
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=16_777_216,
                                 description="read at most this much of the body")
+
+    _headers = field_validator("headers")(classmethod(lambda cls, v: check_headers(v)))
+
+    @field_validator("json_equals")
+    @classmethod
+    def _small_json_equals(cls, v: Any) -> Any:
+        size = len(json.dumps(v, separators=(",", ":")))
+        if size > MAX_JSON_EQUALS_BYTES:
+            raise ValueError(f"json_equals may be at most {MAX_JSON_EQUALS_BYTES} bytes as JSON (got {size})")
+        return v
 
     @model_validator(mode="after")
     def _paired(self) -> HttpOptions:

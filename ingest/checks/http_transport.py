@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 import aiohappyeyeballs
 import aiohttp
 
-from vigil.netguard import BlockedTarget, guarded_socket_factory, is_forbidden, is_metadata
+from vigil.netguard import BlockedTarget, Policy, guarded_socket_factory, is_forbidden, is_metadata, policy_of
 
 # The marks object of the HTTP check running in the current task; the connector writes
 # tcp_start/tcp_end/tls_end into it (connect runs in the request's own task).
@@ -26,18 +26,18 @@ class GuardedResolver(aiohttp.ThreadedResolver):
     """Drops forbidden addresses from a name's answers; a name with nothing left is refused
     with a clear reason. The socket factory below is the final word; this gives the error."""
 
-    def __init__(self, allow_private: bool) -> None:
+    def __init__(self, allow_private: bool | Policy) -> None:
         super().__init__()
-        self.allow_private = allow_private
+        self.policy = policy_of(allow_private)
 
     async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list[Any]:
         infos = await super().resolve(host, port, family)
         allowed = [i for i in infos if not is_metadata(i["host"])
-                   and (self.allow_private or not is_forbidden(i["host"]))]
+                   and (not is_forbidden(i["host"]) or self.policy.permits(i["host"], i["port"]))]
         if not allowed:
             addresses = ", ".join(sorted({i["host"] for i in infos}))
             raise BlockedTarget(f"{host} resolves only to refused addresses ({addresses}); "
-                                "private targets need VIGIL_ALLOW_PRIVATE_TARGETS=1")
+                                "private targets need VIGIL_ALLOWED_PRIVATE_TARGETS or VIGIL_ALLOW_PRIVATE_TARGETS=1")
         return allowed
 
 
@@ -84,7 +84,7 @@ def _reraise(req: Any, exc: BaseException, client_error: type[Exception]) -> NoR
     raise exc  # timeouts and cancellation pass through as they are
 
 
-def make_session(allow_private: bool) -> aiohttp.ClientSession:
+def make_session(allow_private: bool | Policy) -> aiohttp.ClientSession:
     # force_close: every check opens its own connection, as a first-time visitor would,
     # so connect and TLS timings are measured each time.
     connector = TimedConnector(limit=0, force_close=True, use_dns_cache=False,

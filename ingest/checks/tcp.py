@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from ingest.checks.base import CheckContext, CheckResult, MonitorSpec, Options, Timings
 from vigil.constants import ErrorKind
-from vigil.netguard import BlockedTarget, ensure_allowed
+from vigil.netguard import BlockedTarget, Policy, ensure_allowed
 
 
 class TcpOptions(Options):
@@ -33,7 +33,7 @@ def host_port(target: str, scheme: str, default_port: int | None = None) -> tupl
     return parts.hostname, port
 
 
-async def resolve_allowed(host: str, port: int, allow_private: bool) -> tuple[str, int]:
+async def resolve_allowed(host: str, port: int, allow_private: bool | Policy) -> tuple[str, int]:
     """The first resolved address the guard allows, and the DNS time in µs.
 
     Raises OSError (socket.gaierror) when the name does not resolve, BlockedTarget when
@@ -44,7 +44,7 @@ async def resolve_allowed(host: str, port: int, allow_private: bool) -> tuple[st
     refused: BlockedTarget | None = None
     for *_, sockaddr in infos:
         try:
-            ensure_allowed(sockaddr[0], allow_private)
+            ensure_allowed(sockaddr[0], allow_private, sockaddr[1])
             return sockaddr[0], dns_us
         except BlockedTarget as exc:
             refused = exc

@@ -4,6 +4,7 @@ every HTTP transport shares."""
 from __future__ import annotations
 
 import ipaddress
+from http import HTTPStatus
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -11,12 +12,10 @@ import aiohttp
 from ingest.checks.http_transport import GuardedResolver
 from notify.retry import is_permanent_status
 from notify.transports.base import TransportContext, TransportError
-from vigil.netguard import BlockedTarget, ensure_allowed, guarded_socket_factory
-
-MAX_RESPONSE_BYTES = 65536
+from vigil.netguard import BlockedTarget, Policy, ensure_allowed, guarded_socket_factory
 
 
-def make_session(allow_private: bool) -> aiohttp.ClientSession:
+def make_session(allow_private: bool | Policy) -> aiohttp.ClientSession:
     """One session per delivery worker: the resolver gives a clear refusal for names that
     resolve only to forbidden addresses, the socket factory judges the address connected to."""
     connector = aiohttp.TCPConnector(resolver=GuardedResolver(allow_private), limit=100,
@@ -31,22 +30,32 @@ def _retry_after(value: str | None) -> float | None:
         return None  # an HTTP date: fall back to our own backoff
 
 
-def _check_literal(url: str, allow_private: bool) -> None:
-    host = (urlsplit(url).hostname or "").strip("[]")
+def _check_literal(url: str, policy: Policy) -> None:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").strip("[]")
     try:
         ipaddress.ip_address(host)
     except ValueError:
         return
-    ensure_allowed(host, allow_private)  # aiohttp skips the resolver for IP literals
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    ensure_allowed(host, policy, port)  # aiohttp skips the resolver for IP literals
+
+
+def status_line(status: int) -> str:
+    """A receiver's answer as a status line only: its body is the receiver's business and is
+    never stored (every key of the account can read a notification's last error)."""
+    try:
+        return f"HTTP {status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"HTTP {status}"
 
 
 async def post_json(ctx: TransportContext, url: str, body: bytes, headers: dict[str, str]) -> int:
     timeout = aiohttp.ClientTimeout(total=ctx.settings.notify_timeout_seconds)
     try:
-        _check_literal(url, ctx.settings.allow_private_targets)
+        _check_literal(url, ctx.settings.outbound_policy())
         async with ctx.http.post(url, data=body, headers={"Content-Type": "application/json", **headers},
                                  timeout=timeout, allow_redirects=False) as resp:
-            text = (await resp.content.read(MAX_RESPONSE_BYTES)).decode("utf-8", "replace")
             status = resp.status
             retry_after = _retry_after(resp.headers.get("Retry-After"))
     except BlockedTarget as exc:
@@ -57,11 +66,14 @@ async def post_json(ctx: TransportContext, url: str, body: bytes, headers: dict[
         raise TransportError(f"cannot connect: {exc}") from None
     except TimeoutError:
         raise TransportError(f"no answer within {ctx.settings.notify_timeout_seconds:g} s") from None
+    except aiohttp.ClientResponseError as exc:
+        # The parser's message quotes what the receiver sent: name the failure only.
+        raise TransportError(f"receiver answered with invalid HTTP ({type(exc).__name__})") from None
     except aiohttp.ClientError as exc:
         raise TransportError(f"{type(exc).__name__}: {exc}") from None
     if 200 <= status < 300:
         return status
-    detail = f"receiver answered {status}" + (f": {text[:200]}" if text.strip() else "")
+    detail = f"receiver answered {status_line(status)}"
     if 300 <= status < 400:
         raise TransportError(detail + " (redirects are not followed)", permanent=True, status_code=status)
     raise TransportError(detail, permanent=is_permanent_status(status), status_code=status,

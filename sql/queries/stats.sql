@@ -14,7 +14,7 @@ FROM monitors m, (SELECT max(kept_from) FILTER (WHERE source = 'raw') AS raw_fro
 WHERE m.id = %(id)s AND m.account_id = %(account_id)s;
 
 -- name: stats_monitors_by_tag
-SELECT m.id, m.slo_target::float8 AS slo_target, h.raw_from, h.hourly_from, h.daily_from
+SELECT m.id, m.slo_target::float8 AS slo_target, m.regions, h.raw_from, h.hourly_from, h.daily_from
 FROM monitors m, (SELECT max(kept_from) FILTER (WHERE source = 'raw') AS raw_from,
                          max(kept_from) FILTER (WHERE source = '1 hour') AS hourly_from,
                          max(kept_from) FILTER (WHERE source = '1 day') AS daily_from
