@@ -22,6 +22,7 @@ from vigil.demo import DEMO_MONITORS
 from vigil.devcluster import Postgres, Redis, wait_for_port
 from vigil.migrate import migrate
 from vigil.settings import Settings
+from vigil.signin import stored_secret
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("api", "scheduler", "worker", "aggregator", "evaluator", "notifier")
@@ -115,7 +116,8 @@ def up(demo: bool = True) -> int:
         redis.start()
         env = {**os.environ, "VIGIL_DATABASE_URL": pg.dsn, "VIGIL_REDIS_URL": redis.url,
                "VIGIL_API_PORT": str(api_port), "VIGIL_ALLOW_PRIVATE_TARGETS": "1",
-               "VIGIL_SECRET_KEY": _secret_key(data)}
+               "VIGIL_SECRET_KEY": _secret_key(data),
+               "VIGIL_JWT_SECRET": os.environ.get("VIGIL_JWT_SECRET") or stored_secret(data)}
         settings = Settings(database_url=pg.dsn, redis_url=redis.url)
         applied = migrate(settings)
         print(f"migrations applied: {len(applied)}")
