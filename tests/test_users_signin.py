@@ -157,3 +157,14 @@ async def test_bad_sign_in_bodies_are_400(sclient):  # noqa: F811
         assert r.status_code == 400, r.text
     r = await sclient.post("/api/v1/auth/refresh", json={})
     assert r.status_code == 400
+
+
+async def test_signing_in_drops_the_users_long_ended_sessions(sclient, user, db):  # noqa: F811
+    old = await sign_in(sclient)
+    await sclient.post("/api/v1/auth/logout", json={"refresh_token": old["refresh_token"]})
+    recent = await sign_in(sclient)
+    await sclient.post("/api/v1/auth/logout", json={"refresh_token": recent["refresh_token"]})
+    db.execute("UPDATE sessions SET revoked_at = now() - interval '2 days' WHERE revoked_at IS NOT NULL "
+               "AND id = (SELECT min(id) FROM sessions)")
+    await sign_in(sclient)
+    assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 2  # the recent one and the new one

@@ -91,6 +91,7 @@ async def login(state, email: str, password: str) -> TokensRead:
     refuse_disabled(user["disabled"], user["account_disabled"])
     async with state.pool.connection() as conn:
         await conn.execute(sql("login_succeeded"), {"id": user["id"]})
+        await conn.execute(sql("prune_sessions"), {"user_id": user["id"]})
         return await _new_session(state, conn, user["id"])
 
 

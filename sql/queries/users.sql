@@ -63,3 +63,9 @@ WHERE s.id = %(session_id)s AND s.user_id = %(user_id)s AND s.revoked_at IS NULL
 
 -- name: disabled_account_ids
 SELECT id FROM accounts WHERE disabled;
+
+-- name: prune_sessions
+-- A user's ended sessions, dropped when the user signs in again (a day after they ended,
+-- so a reused refresh token is still recognised for a while).
+DELETE FROM sessions
+WHERE user_id = %(user_id)s AND (revoked_at < now() - interval '1 day' OR expires_at < now() - interval '1 day');
