@@ -24,9 +24,12 @@ from api.incidents.controllers import IncidentController
 from api.maintenance.controllers import MaintenanceController
 from api.monitors.controllers import MonitorController
 from api.notifications.controllers import NotificationController
+from api.operator.auth import OperatorAuth
+from api.operator.controllers import OperatorController
 from api.rules.controllers import RuleController
 from api.security import add_security_headers
 from api.stats.controllers import GroupStatsController, MonitorStatsController
+from api.users.controllers import AuthController
 from vigil.constants import API_PREFIX
 from vigil.db import open_pool
 from vigil.settings import Settings, get_settings
@@ -35,7 +38,7 @@ MAX_REQUEST_BYTES = 1_048_576
 
 ROUTE_HANDLERS = [health, MonitorController, *HEARTBEAT_HANDLERS, ChannelController, NotificationController,
                   list_dead_letters, RuleController, MaintenanceController, IncidentController,
-                  MonitorStatsController, GroupStatsController]
+                  MonitorStatsController, GroupStatsController, AuthController]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -57,9 +60,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await app.state.redis.aclose()
             await app.state.pool.close()
 
-    auth = DefineMiddleware(ApiKeyAuth, exclude=[f"^{API_PREFIX}/schema"])
+    auth = DefineMiddleware(ApiKeyAuth, exclude=[f"^{API_PREFIX}/schema", f"^{API_PREFIX}/operator(/|$)"])
+    operator = Router(f"{API_PREFIX}/operator", route_handlers=[OperatorController],
+                      middleware=[DefineMiddleware(OperatorAuth)], security=[{"operatorToken": []}])
     return Litestar(
-        route_handlers=[Router(API_PREFIX, route_handlers=ROUTE_HANDLERS)],
+        route_handlers=[Router(API_PREFIX, route_handlers=ROUTE_HANDLERS), operator],
         middleware=[auth],
         lifespan=[lifespan],
         exception_handlers={**HANDLERS, Exception: internal},
@@ -70,7 +75,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             title="Vigil", version="0.1.0", path=f"{API_PREFIX}/schema",
             components=Components(security_schemes={
                 "apiKey": SecurityScheme(type="http", scheme="bearer",
-                                         description="an API key from `vigil create-account`")}),
+                                         description="an API key from `vigil create-account`, or a "
+                                                     "user's access token from POST /auth/login"),
+                "operatorToken": SecurityScheme(type="http", scheme="bearer",
+                                                description="the operator token from `vigil operator-token` "
+                                                            "(operator routes only)")}),
             security=[{"apiKey": []}],
             render_plugins=[JsonRenderPlugin()],
         ),

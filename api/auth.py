@@ -1,4 +1,5 @@
-"""Bearer API-key authentication for every route under /api/v1 except health."""
+"""Bearer authentication for every route under /api/v1 except health and sign-in: an API
+key (``vgl_...``, for machines) or a user's access token (see api/sessions.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
+from api.account_status import refuse_disabled_account
 from vigil.accounts import secret_matches, split_token
+from vigil.constants import API_KEY_PREFIX
 from vigil.queries import sql
 
 # Looked-up keys are cached briefly so a busy dashboard does not cost a query per request;
@@ -23,9 +26,10 @@ REFRESH_AHEAD = 0.75
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    key_id: int
+    key_id: int | None  # None for a signed-in user
     account_id: int
-    role: str
+    role: str  # an API key's role, or a user's: read, write or admin
+    user_id: int | None = None
 
 
 class ApiKeyAuth(AbstractAuthenticationMiddleware):
@@ -38,6 +42,10 @@ class ApiKeyAuth(AbstractAuthenticationMiddleware):
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise NotAuthorizedException("missing API key: send 'Authorization: Bearer <key>'")
+        if not token.startswith(API_KEY_PREFIX):
+            from api.sessions import user_principal
+
+            return AuthenticationResult(user=await user_principal(connection, token), auth="session")
         parts = split_token(token)
         if parts is None:
             raise NotAuthorizedException("malformed API key")
@@ -45,6 +53,7 @@ class ApiKeyAuth(AbstractAuthenticationMiddleware):
         row = await self._lookup(connection, prefix)
         if row is None or not secret_matches(secret, row[2]):
             raise NotAuthorizedException("invalid or revoked API key")
+        await refuse_disabled_account(connection, row[1])
         return AuthenticationResult(user=Principal(row[0], row[1], row[3]), auth=prefix)
 
     async def _lookup(self, connection: ASGIConnection, prefix: str) -> tuple | None:
@@ -91,4 +100,4 @@ class ApiKeyAuth(AbstractAuthenticationMiddleware):
 def require_admin(connection: ASGIConnection, _) -> None:
     """Guard for routes that change account-wide settings."""
     if connection.user.role != "admin":
-        raise PermissionDeniedException("this needs an admin API key")
+        raise PermissionDeniedException("this needs an admin API key or an admin user")

@@ -1,5 +1,6 @@
-"""Unauthenticated health: says which dependency is unreachable, never how it is reached
-(hosts, ports, users); the details go to the server log."""
+"""Health. The public route says only ok or degraded; the operator's route
+(api/operator/controllers.py) says which dependency is unreachable, never how it is
+reached (hosts, ports, users): the details go to the server log."""
 
 from __future__ import annotations
 
@@ -28,10 +29,17 @@ async def _db_ping(pool) -> None:
         await conn.execute("SELECT 1")
 
 
+async def dependencies(state) -> dict[str, str]:
+    """Each dependency's state: "ok" or a short error."""
+    return {"database": await _probe("database", _db_ping(state.pool)),
+            "redis": await _probe("redis", state.redis.ping())}
+
+
+def overall(report: dict[str, str]) -> str:
+    return "ok" if all(v == "ok" for v in report.values()) else "degraded"
+
+
 @get("/health", operation_id="health", tags=["health"], exclude_from_auth=True)
 async def health(request: Request) -> Response[dict]:
-    state = request.app.state
-    report = {"database": await _probe("database", _db_ping(state.pool)),
-              "redis": await _probe("redis", state.redis.ping())}
-    healthy = all(v == "ok" for v in report.values())
-    return Response({"status": "ok" if healthy else "degraded", **report}, status_code=200 if healthy else 503)
+    status = overall(await dependencies(request.app.state))
+    return Response({"status": status}, status_code=200 if status == "ok" else 503)

@@ -197,7 +197,7 @@ async def test_a_connection_lost_mid_request_is_503(settings, account, db):
 
 
 
-async def test_health_names_the_unreachable_dependency_but_not_where_it_lives(settings):
+async def test_health_with_a_dependency_down_is_503_and_says_nothing_of_it(settings):
     from vigil.devcluster import free_port
 
     port = free_port()
@@ -205,5 +205,4 @@ async def test_health_names_the_unreachable_dependency_but_not_where_it_lives(se
     async with AsyncTestClient(app=create_app(down)) as c:
         r = await c.get("/api/v1/health")
     assert r.status_code == 503, r.text
-    assert r.json() == {"status": "degraded", "database": "ok", "redis": "error: unreachable"}
-    assert str(port) not in r.text and "hunter2" not in r.text
+    assert r.json() == {"status": "degraded"}  # which one is down: the operator's health route

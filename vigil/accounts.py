@@ -48,14 +48,43 @@ def secret_matches(secret: str, stored_hash: bytes) -> bool:
     return hmac.compare_digest(hash_secret(secret), bytes(stored_hash))
 
 
+class AccountExists(ValueError):
+    pass
+
+
+class NoSuchAccount(ValueError):
+    pass
+
+
+def check_account_name(name: str) -> None:
+    if not name.strip() or len(name) > 200:
+        raise ValueError(f"an account name is 1 to 200 characters, not blank; got {name[:40]!r}"
+                         + ("..." if len(name) > 40 else ""))
+
+
+def create_account(conn: psycopg.Connection, name: str, role: str = "admin",
+                   key_name: str = "") -> tuple[int, str]:
+    """Create the account ``name`` with its first key; refuses a name already taken."""
+    check_account_name(name)
+    with conn.transaction():
+        if conn.execute(sql("insert_account"), {"name": name}).fetchone() is None:
+            raise AccountExists(f"account {name!r} already exists")
+        return create_account_with_key(conn, name, role, key_name)
+
+
+def add_key(conn: psycopg.Connection, name: str, role: str = "admin", key_name: str = "") -> tuple[int, str]:
+    """A new key for the existing account ``name``."""
+    if conn.execute(sql("account_by_name"), {"name": name}).fetchone() is None:
+        raise NoSuchAccount(f"no account named {name!r}")
+    return create_account_with_key(conn, name, role, key_name)
+
+
 def create_account_with_key(conn: psycopg.Connection, name: str, role: str = "admin",
                             key_name: str = "") -> tuple[int, str]:
     """Create (or reuse) the account ``name`` and give it a new key; returns (account id, token)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
-    if not name.strip() or len(name) > 200:
-        raise ValueError(f"an account name is 1 to 200 characters, not blank; got {name[:40]!r}"
-                         + ("..." if len(name) > 40 else ""))
+    check_account_name(name)
     account_id = conn.execute(sql("create_account"), {"name": name}).fetchone()[0]
     key = generate_key()
     conn.execute(sql("create_api_key"), {"account_id": account_id, "name": key_name,

@@ -153,12 +153,56 @@ def cmd_demo_target(args: argparse.Namespace) -> int:
 def cmd_create_account(args: argparse.Namespace) -> int:
     import psycopg
 
-    from vigil.accounts import create_account_with_key
+    from vigil.accounts import AccountExists, add_key, create_account
 
     with psycopg.connect(get_settings().database_url) as conn:
-        account_id, token = create_account_with_key(conn, args.name, args.role, args.key_name)
+        try:
+            make = add_key if args.add_key else create_account
+            account_id, token = make(conn, args.name, args.role, args.key_name)
+        except AccountExists as exc:
+            raise AccountExists(f"{exc}; pass --add-key to add a key to it") from None
     print(json.dumps({"account_id": account_id, "name": args.name, "role": args.role, "api_key": token}))
     print("store this key now: only its hash is kept", file=sys.stderr)
+    return 0
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    if not sys.stdin.isatty():
+        raise ValueError("no terminal to prompt for the password on: pass --password-stdin and pipe it in")
+    password = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != password:
+        raise ValueError("the two passwords differ")
+    return password
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from vigil.passwords import check_password_rules
+    from vigil.users import check_email, create_user
+
+    check_email(args.email)  # before asking for a password
+    password = _read_password(args.password_stdin)
+    check_password_rules(password)
+    with psycopg.connect(get_settings().database_url) as conn:
+        user_id = create_user(conn, get_settings(), args.account, args.email, password, args.role)
+    print(json.dumps({"user_id": user_id, "account": args.account, "email": args.email.strip(),
+                      "role": args.role}))
+    return 0
+
+
+def cmd_operator_token(args: argparse.Namespace) -> int:
+    from vigil.operator import generate_operator_token
+
+    token, digest = generate_operator_token()
+    print(token)
+    print(f"VIGIL_OPERATOR_TOKEN_HASH={digest}")
+    print("store the token now (first line): only its hash goes in the environment (second line)",
+          file=sys.stderr)
     return 0
 
 
@@ -275,11 +319,22 @@ def build_parser() -> argparse.ArgumentParser:
     dt.add_argument("--port", type=_port, default=8099)
     dt.set_defaults(fn=cmd_demo_target)
 
-    ca = sub.add_parser("create-account", help="create an account (or reuse it) and print a new API key")
+    ca = sub.add_parser("create-account", help="create an account and print its first API key")
     ca.add_argument("name")
     ca.add_argument("--role", choices=["admin", "member"], default="admin")
     ca.add_argument("--key-name", default="")
+    ca.add_argument("--add-key", action="store_true", help="add a key to the existing account NAME instead")
     ca.set_defaults(fn=cmd_create_account)
+
+    cu = sub.add_parser("create-user", help="create a user who signs in with an email and a password")
+    cu.add_argument("--account", required=True, help="account name")
+    cu.add_argument("--email", required=True)
+    cu.add_argument("--role", choices=["read", "write", "admin"], required=True)
+    cu.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    cu.set_defaults(fn=cmd_create_user)
+
+    sub.add_parser("operator-token", help="print a new operator token and its VIGIL_OPERATOR_TOKEN_HASH line"
+                   ).set_defaults(fn=cmd_operator_token)
 
     rk = sub.add_parser("revoke-key", help="revoke an API key (the key or its 8-character prefix)")
     rk.add_argument("key")

@@ -21,6 +21,13 @@ JOB_RESULT_TTL_SECONDS = 3600
 DEAD_LETTER_KEY = "vigil:dead-letters"
 
 API_KEY_PREFIX = "vgl_"
+# The operator token (see vigil/operator.py) has its own prefix, so a tenant route can
+# tell a caller that brought it to the wrong door.
+OPERATOR_TOKEN_PREFIX = "vop_"
+# Sign-in failures for emails no user has, counted like a user's own failures so a lockout
+# never tells which emails exist: a counter, then a lock key living as long as the lockout.
+LOGIN_FAILURES_KEY = "vigil:login:failures:"
+LOGIN_LOCK_KEY = "vigil:login:locked:"
 
 # Hardening: the largest ids PostgreSQL's integer / bigint columns hold; API query
 # parameters compared with such columns are bounded by these, so a huge value is a 400.

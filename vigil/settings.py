@@ -23,6 +23,24 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8080
 
+    # Sign-in (users, see README "Users and sign-in"). jwt_secret signs access tokens; when
+    # unset, a development setup keeps a generated one in the data folder, and production
+    # refuses sign-in (API keys keep working).
+    production: bool = False
+    jwt_secret: str = Field(default="", repr=False)
+    access_token_minutes: int = Field(default=15, ge=1, le=1440)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+    # This many wrong passwords in a row lock an email for lockout_seconds.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_seconds: int = Field(default=900, ge=1)
+    # argon2id cost: argon2-cffi's defaults (RFC 9106 low-memory profile); tests lower them.
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)
+    # Operator routes (/api/v1/operator): sha256 hex of the operator token (`vigil
+    # operator-token` makes one); unset = operator routes refuse everyone.
+    operator_token_hash: str = Field(default="", pattern=r"^([0-9a-fA-F]{64})?$")
+
     # Worker: one process serves one region; concurrency bounds in-flight checks.
     region: str = "local"
     worker_concurrency: int = Field(default=256, ge=1)

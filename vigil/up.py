@@ -23,6 +23,7 @@ from vigil.demo import DEMO_MONITORS
 from vigil.devcluster import Postgres, Redis, wait_for_port
 from vigil.migrate import migrate
 from vigil.settings import Settings
+from vigil.signin import stored_secret
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("api", "scheduler", "worker", "aggregator", "evaluator", "notifier")
@@ -129,6 +130,7 @@ def up(demo: bool = True) -> int:
         redis.start()
         env = service_env(os.environ, pg.dsn, redis.url, api_port, demo_port if demo else None,
                           _secret_key(data))
+        env["VIGIL_JWT_SECRET"] = os.environ.get("VIGIL_JWT_SECRET") or stored_secret(data)
         settings = Settings(database_url=pg.dsn, redis_url=redis.url)
         applied = migrate(settings)
         print(f"migrations applied: {len(applied)}")
