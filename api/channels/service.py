@@ -16,7 +16,7 @@ from api.errors import NotFound, Unavailable
 from notify.channels import SECRET_FIELDS, parse_config, public_config, split_config
 from notify.crypto import SecretKeyError, decrypt_secrets, encrypt_secrets
 from notify.outbox import enqueue_test
-from vigil.netguard import check_destination, default_port
+from vigil.netguard import check_destination, default_port, valid_port
 from vigil.queries import sql
 from vigil.settings import Settings
 
@@ -63,6 +63,8 @@ class ChannelService:
         url = raw.get("url")
         if isinstance(url, str):
             parts = urlsplit(url.strip())
+            if not parts.hostname or not valid_port(parts):
+                return  # a malformed URL: the config's validation says what is wrong with it
             try:
                 await check_destination(parts.hostname or "", default_port(parts), self.settings.outbound_policy())
             except ValueError as exc:
