@@ -107,3 +107,28 @@ def test_services_use_a_non_superuser_role_and_redis_needs_the_password(data):
     finally:
         redis.stop()
         pg.destroy()
+
+
+def test_vigil_migrate_creates_the_app_role_when_given_its_password(data):
+    import subprocess
+    import sys
+
+    pg, _ = stores(data, free_port(), free_port())
+    pg.durable = False
+    try:
+        pg.start()
+        env = {**os.environ, "VIGIL_DATABASE_URL": pg.dsn, "VIGIL_APP_DB_PASSWORD": "s3cret"}
+        for _ in range(2):  # idempotent
+            out = subprocess.run([sys.executable, "-m", "vigil", "migrate"], env=env,
+                                 capture_output=True, text=True, timeout=120)
+            assert out.returncode == 0, out.stderr
+            assert f"role {APP_ROLE} is ready" in out.stdout
+        with psycopg.connect(pg.dsn) as conn:
+            row = conn.execute("SELECT rolsuper, rolcanlogin, rolpassword IS NOT NULL FROM pg_authid "
+                               "WHERE rolname = %s", (APP_ROLE,)).fetchone()
+            assert row == (False, True, True)
+            assert conn.execute("SELECT has_table_privilege(%s, 'check_results', 'INSERT'), "
+                                "has_table_privilege(%s, 'check_results', 'TRUNCATE')",
+                                (APP_ROLE, APP_ROLE)).fetchone() == (True, False)
+    finally:
+        pg.destroy()
