@@ -1,18 +1,26 @@
 """compose.yaml cannot be run here (no Docker engine); validate it with docker-compose."""
 
+import os
 import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
 from vigil.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+PASSWORDS = {"VIGIL_REDIS_PASSWORD": "redispw123", "VIGIL_APP_DB_PASSWORD": "apppw456"}
+
+
+def _run_config(**env: str) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if k not in PASSWORDS}
+    return subprocess.run(["docker-compose", "-f", str(ROOT / "compose.yaml"), "config"],
+                          capture_output=True, text=True, check=False, env={**base, **env})
 
 
 def _config() -> dict:
-    out = subprocess.run(["docker-compose", "-f", str(ROOT / "compose.yaml"), "config"],
-                         capture_output=True, text=True, check=False)
+    out = _run_config(**PASSWORDS)
     assert out.returncode == 0, out.stderr
     return yaml.safe_load(out.stdout)
 
@@ -55,3 +63,37 @@ def test_the_image_holds_every_python_package_the_services_import():
     dockerfile = (ROOT / "Dockerfile").read_text()
     for package in ("vigil", "api", "ingest", "aggregator", "evaluator", "notify", "sql"):
         assert f"COPY {package} {package}" in dockerfile
+
+
+def test_compose_refuses_to_start_without_the_passwords():
+    for missing in PASSWORDS:
+        out = _run_config(**{k: v for k, v in PASSWORDS.items() if k != missing})
+        assert out.returncode != 0 and f"set {missing}" in out.stderr
+
+
+def test_redis_requires_a_password_and_services_use_it():
+    services = _config()["services"]
+    command = services["redis"]["command"]
+    assert command[command.index("--requirepass") + 1] == PASSWORDS["VIGIL_REDIS_PASSWORD"]
+    assert services["redis"]["environment"]["REDISCLI_AUTH"] == PASSWORDS["VIGIL_REDIS_PASSWORD"]
+    for name, service in services.items():
+        url = (service.get("environment") or {}).get("VIGIL_REDIS_URL")
+        if url is not None:
+            assert urlsplit(url).password == PASSWORDS["VIGIL_REDIS_PASSWORD"], name
+
+
+def test_services_connect_as_the_app_role_not_the_superuser():
+    services = _config()["services"]
+    superuser = services["timescaledb"]["environment"]["POSTGRES_USER"]
+    users = {name: urlsplit(s["environment"]["VIGIL_DATABASE_URL"])
+             for name, s in services.items() if "VIGIL_DATABASE_URL" in (s.get("environment") or {})}
+    # Migrations need the superuser, and the aggregator table ownership (drop_chunks, REINDEX).
+    owners = {"migrate", "aggregator"}
+    for name, url in users.items():
+        want = superuser if name in owners else "vigil_app"
+        assert url.username == want, name
+        if name not in owners:
+            assert url.password == PASSWORDS["VIGIL_APP_DB_PASSWORD"]
+    assert {"api", "scheduler", "worker", "evaluator", "notifier"} <= set(users) - owners
+    # The migrate service creates the role with that password.
+    assert services["migrate"]["environment"]["VIGIL_APP_DB_PASSWORD"] == PASSWORDS["VIGIL_APP_DB_PASSWORD"]

@@ -49,10 +49,14 @@ def _check_database() -> None:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from vigil.migrate import migrate
+    from vigil.migrate import APP_ROLE, ensure_app_role, migrate
 
-    applied = migrate(get_settings())
+    settings = get_settings()
+    applied = migrate(settings)
     print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
+    if settings.app_db_password:
+        ensure_app_role(settings, settings.app_db_password)
+        print(f"role {APP_ROLE} is ready")
     return 0
 
 
@@ -266,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="vigil", description="Vigil uptime monitoring backend")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
+    sub.add_parser("migrate", help="apply database migrations (and, with VIGIL_APP_DB_PASSWORD, create the services' role)").set_defaults(fn=cmd_migrate)
 
     api = sub.add_parser("api", help="serve the REST API")
     api.add_argument("--host")

@@ -144,23 +144,31 @@ class Redis:
     port: int
     datadir: Path | None = None  # None: no persistence (tests)
     proc: subprocess.Popen | None = None
+    password: str | None = None  # clients must AUTH with it when set
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
         exe = shutil.which("redis-server")
         if not exe:
             raise RuntimeError("redis-server not found; run scripts/setup.sh first")
-        args = [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--appendonly", "no",
+        # The password goes in on stdin (a config read from "-"), not on the command line,
+        # which other local users can read.
+        args = [exe, *(["-"] if self.password else []), "--port", str(self.port), "--bind", "127.0.0.1", "--appendonly", "no",
                 "--protected-mode", "yes", "--loglevel", "warning"]
         if self.datadir is None:
             args += ["--save", ""]
         else:
             self.datadir.mkdir(parents=True, exist_ok=True)
             args += ["--dir", str(self.datadir), "--save", "60 1"]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE if self.password else None,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if self.password:
+            self.proc.stdin.write(f"requirepass {self.password}\n".encode())
+            self.proc.stdin.close()
         wait_for_port(self.port)
 
     def stop(self) -> None:

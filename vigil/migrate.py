@@ -57,3 +57,41 @@ def migrate(settings: Settings) -> list[str]:
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_ID,))
     return applied
+
+
+APP_ROLE = "vigil_app"
+# What the services (API, scheduler, workers, evaluator, notifier) need and no more: no
+# TRUNCATE, no DDL, no ownership. Default privileges cover objects later migrations create
+# as the migrating role.
+_APP_GRANTS = (
+    "GRANT CONNECT, TEMPORARY ON DATABASE {db} TO {role}",
+    "GRANT USAGE ON SCHEMA public TO {role}",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+    "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+    "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {role}",
+    "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}",
+    "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {role}",
+    "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO {role}",
+)
+
+
+def ensure_app_role(settings: Settings, password: str, role: str = APP_ROLE) -> None:
+    """Create (or update) the services' login role: not a superuser, may not create roles or
+    databases, with the grants above on everything the migrations made. Run as the
+    migrating role after migrate(); safe to re-run."""
+    from psycopg import sql as q
+
+    if not password:
+        raise ValueError(f"the {role} role needs a password")
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_ID,))
+        try:
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+            verb = "ALTER" if exists else "CREATE"
+            conn.execute(q.SQL(verb + " ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION"
+                               " NOBYPASSRLS PASSWORD {}").format(q.Identifier(role), q.Literal(password)))
+            db = conn.execute("SELECT current_database()").fetchone()[0]
+            for grant in _APP_GRANTS:
+                conn.execute(q.SQL(grant).format(db=q.Identifier(db), role=q.Identifier(role)))
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_ID,))

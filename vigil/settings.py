@@ -18,6 +18,9 @@ class Settings(BaseSettings):
 
     database_url: str = "postgresql://vigil@127.0.0.1:5433/vigil"
     redis_url: str = "redis://127.0.0.1:6380/0"
+    # When set, `vigil migrate` also creates (or updates) vigil_app, the non-superuser login
+    # role the services connect as, with this password (compose.yaml sets it).
+    app_db_password: str = Field(default="", repr=False)
 
     # API
     api_host: str = "127.0.0.1"

@@ -3,11 +3,15 @@
 Starts a private PostgreSQL+TimescaleDB and Redis with data under .data/ (kept between
 runs), applies migrations, starts the API, scheduler, a worker, the aggregator and the
 evaluator and the notifier as child processes, and (unless --no-demo) a demo target with demo monitors.
-Ctrl-C stops everything cleanly."""
+Ctrl-C stops everything cleanly.
+
+The services connect to PostgreSQL as vigil_app, a role that is not a superuser, and to
+Redis with a password; both passwords are generated once into the data folder."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -21,12 +25,18 @@ import psycopg
 from vigil.accounts import create_account_with_key
 from vigil.demo import DEMO_MONITORS
 from vigil.devcluster import Postgres, Redis, wait_for_port
-from vigil.migrate import migrate
+from vigil.migrate import APP_ROLE, ensure_app_role, migrate
 from vigil.settings import Settings
 from vigil.signin import stored_secret
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("api", "scheduler", "worker", "aggregator", "evaluator", "notifier")
+# Services that connect as the tables' owner (the migrating role, here the cluster's
+# superuser) instead of vigil_app. The aggregator's retention calls drop_chunks and its
+# packing runs REINDEX CONCURRENTLY, and PostgreSQL and TimescaleDB allow both only to the
+# table's owner. Making vigil_app a member of the owner instead would let it SET ROLE to a
+# superuser, so only this one service gets the owner's connection.
+AS_OWNER = frozenset({"aggregator"})
 
 
 def _port_free(port: int) -> bool:
@@ -87,6 +97,38 @@ def _secret_key(data: Path) -> str:
     return path.read_text().strip()
 
 
+def stored_password(data: Path, name: str) -> str:
+    """A password generated once into ``data/name`` (mode 0600) and reused after."""
+    path = data / name
+    if not path.exists():
+        data.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(24))  # hex: safe in a URL and a config line as is
+    return path.read_text().strip()
+
+
+def stores(data: Path, pg_port: int, redis_port: int) -> tuple[Postgres, Redis]:
+    """The private PostgreSQL and the password-protected Redis, not yet started."""
+    return (Postgres(data / "pg", pg_port),
+            Redis(redis_port, data / "redis", password=stored_password(data, "redis_password")))
+
+
+def prepare_database(pg: Postgres, data: Path) -> tuple[Settings, str]:
+    """Migrate as the cluster's superuser, then make sure the services' role exists;
+    returns the owner's settings and the services' database URL."""
+    owner = Settings(database_url=pg.dsn)
+    applied = migrate(owner)
+    print(f"migrations applied: {len(applied)}")
+    password = stored_password(data, "db_app_password")
+    ensure_app_role(owner, password)
+    return owner, f"postgresql://{APP_ROLE}:{password}@127.0.0.1:{pg.port}/{pg.dbname}"
+
+
+def service_database_url(service: str, app_url: str, owner_url: str) -> str:
+    return owner_url if service in AS_OWNER else app_url
+
+
 def service_env(base: Mapping[str, str], database_url: str, redis_url: str, api_port: int,
                 demo_port: int | None, secret_key: str) -> dict[str, str]:
     """The services' environment. Checks and webhooks may reach the demo target's own
@@ -121,25 +163,25 @@ def up(demo: bool = True) -> int:
                   f"set VIGIL_{name.split()[0].upper()}_PORT to another port", file=sys.stderr)
             return 2
 
-    pg = Postgres(data / "pg", pg_port)
-    redis = Redis(redis_port, data / "redis")
+    pg, redis = stores(data, pg_port, redis_port)
     children: list[subprocess.Popen] = []
     try:
         print(f"starting PostgreSQL+TimescaleDB on 127.0.0.1:{pg_port} (data in {pg.datadir})")
         pg.start()
         redis.start()
-        env = service_env(os.environ, pg.dsn, redis.url, api_port, demo_port if demo else None,
+        owner, app_url = prepare_database(pg, data)
+        settings = owner.model_copy(update={"redis_url": redis.url})
+        env = service_env(os.environ, app_url, redis.url, api_port, demo_port if demo else None,
                           _secret_key(data))
         env["VIGIL_JWT_SECRET"] = os.environ.get("VIGIL_JWT_SECRET") or stored_secret(data)
-        settings = Settings(database_url=pg.dsn, redis_url=redis.url)
-        applied = migrate(settings)
-        print(f"migrations applied: {len(applied)}")
         token = _ensure_demo(settings, demo_port, env["VIGIL_SECRET_KEY"]) if demo else None
-        cmds = [[sys.executable, "-m", "vigil", s] for s in SERVICES]
+        cmds = [([sys.executable, "-m", "vigil", s],
+                 {**env, "VIGIL_DATABASE_URL": service_database_url(s, app_url, pg.dsn)})
+                for s in SERVICES]
         if demo:
-            cmds.append([sys.executable, "-m", "vigil", "demo-target", "--port", str(demo_port)])
-        for cmd in cmds:
-            children.append(subprocess.Popen(cmd, env=env, start_new_session=True))
+            cmds.append(([sys.executable, "-m", "vigil", "demo-target", "--port", str(demo_port)], env))
+        for cmd, cmd_env in cmds:
+            children.append(subprocess.Popen(cmd, env=cmd_env, start_new_session=True))
         wait_for_port(api_port, timeout=30)
         _wait_healthy(api_port)
         print(f"\nVigil is up.\n  API:      http://127.0.0.1:{api_port}/api/v1  "
