@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,17 +14,21 @@ from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api.auth import ApiKeyAuth
+from api.auth import ApiKeyAuth, count_key_uses, follow_revocations
 from api.channels.controllers import ChannelController
 from api.deadletters.controllers import list_dead_letters
 from api.errors import HANDLERS, internal
 from api.health import health
 from api.heartbeats.controllers import HEARTBEAT_HANDLERS
 from api.incidents.controllers import IncidentController
+from api.keys.controllers import KeyController
 from api.maintenance.controllers import MaintenanceController
 from api.monitors.controllers import MonitorController
 from api.notifications.controllers import NotificationController
+from api.ratelimit import RateLimits, rate_limited
 from api.rules.controllers import RuleController
+from api.scopes import scope_guard
+from api.security import request_ids
 from api.stats.controllers import GroupStatsController, MonitorStatsController
 from vigil.constants import API_PREFIX
 from vigil.db import open_pool
@@ -30,7 +36,7 @@ from vigil.settings import Settings, get_settings
 
 ROUTE_HANDLERS = [health, MonitorController, *HEARTBEAT_HANDLERS, ChannelController, NotificationController,
                   list_dead_letters, RuleController, MaintenanceController, IncidentController,
-                  MonitorStatsController, GroupStatsController]
+                  MonitorStatsController, GroupStatsController, KeyController]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -42,6 +48,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.pool = await open_pool(settings.database_url, min_size=2, max_size=20,
                                          wait=False, dict_rows=True)
         app.state.redis = aioredis.from_url(settings.redis_url)
+        app.state.rate_limits = (RateLimits(settings, app.state.redis.connection_pool)
+                                 if settings.rate_limit_enabled else None)
+        tasks = [asyncio.create_task(follow_revocations(app.state.redis)),
+                 asyncio.create_task(count_key_uses(app.state.pool))]
         # The startup heap (Litestar, pydantic, numpy) never becomes garbage: frozen, the full
         # collections stop rescanning it (they paused the server 20-60 ms under load).
         gc.collect()
@@ -49,20 +59,24 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await app.state.redis.aclose()
             await app.state.pool.close()
 
     auth = DefineMiddleware(ApiKeyAuth, exclude=[f"^{API_PREFIX}/schema"])
     return Litestar(
-        route_handlers=[Router(API_PREFIX, route_handlers=ROUTE_HANDLERS)],
-        middleware=[auth],
+        route_handlers=[Router(API_PREFIX, route_handlers=ROUTE_HANDLERS, guards=[scope_guard])],
+        middleware=[request_ids, auth, rate_limited],
         lifespan=[lifespan],
         exception_handlers={**HANDLERS, Exception: internal},
         openapi_config=OpenAPIConfig(
             title="Vigil", version="0.1.0", path=f"{API_PREFIX}/schema",
             components=Components(security_schemes={
                 "apiKey": SecurityScheme(type="http", scheme="bearer",
-                                         description="an API key from `vigil create-account`")}),
+                                         description="an API key from `vigil create-account` or POST /api/v1/keys")}),
             security=[{"apiKey": []}],
         ),
     )

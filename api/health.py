@@ -7,6 +7,9 @@ import asyncio
 import logging
 
 from litestar import Request, Response, get
+from litestar.params import FromQuery
+
+from api.security import EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +32,14 @@ async def _db_ping(pool) -> None:
 
 
 @get("/health", operation_id="health", tags=["health"], exclude_from_auth=True)
-async def health(request: Request) -> Response[dict]:
+async def health(request: Request, detail: FromQuery[bool] = False) -> Response[dict]:
+    """With ``detail=true``, also the suspicious requests this API process has seen since it
+    started, by event (see api/security.py)."""
     state = request.app.state
     report = {"database": await _probe("database", _db_ping(state.pool)),
               "redis": await _probe("redis", state.redis.ping())}
     healthy = all(v == "ok" for v in report.values())
-    return Response({"status": "ok" if healthy else "degraded", **report}, status_code=200 if healthy else 503)
+    body = {"status": "ok" if healthy else "degraded", **report}
+    if detail:
+        body["security_events"] = dict(EVENTS)
+    return Response(body, status_code=200 if healthy else 503)

@@ -49,12 +49,12 @@ GROUP_TAG = "lognormal"  # `vigil seed` tags every third monitor with it
 
 
 def seed(dsn: str, monitors: int, days: int) -> tuple[str, list[int]]:
-    """`vigil seed`'s history (two regions, one-minute checks) and a member API key of its
+    """`vigil seed`'s history (two regions, one-minute checks) and a read API key of its
     account; returns (key, monitor ids)."""
     plan = SeedPlan(monitors=monitors, days=days, regions=["eu", "us"])
     seed_history(dsn, plan, progress=False)
     with psycopg.connect(dsn, autocommit=True) as conn:
-        account_id, key = create_account_with_key(conn, plan.account, "member")
+        account_id, key = create_account_with_key(conn, plan.account, "read")
         ids = [r[0] for r in conn.execute("SELECT id FROM monitors WHERE account_id = %s ORDER BY id", (account_id,))]
         conn.execute("ANALYZE")
     return key, ids

@@ -14,7 +14,25 @@ import psycopg
 from vigil.constants import API_KEY_PREFIX
 from vigil.queries import sql
 
-ROLES = ("admin", "member")
+# Scopes, narrowest first: each allows what the ones before it allow. The rule of which
+# scope an API operation needs lives in api/scopes.py.
+SCOPES = ("read", "write", "admin")
+# Older names still accepted where a scope is given (`vigil create-account --scope member`).
+SCOPE_ALIASES = {"member": "read"}
+# Published on revocation; every API process drops the key from its cache at once.
+KEY_REVOKED_CHANNEL = "vigil:api-keys:revoked"
+
+
+def scope_name(value: str) -> str:
+    """The scope ``value`` names (an alias resolved); ValueError for anything else."""
+    scope = SCOPE_ALIASES.get(value, value)
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {', '.join(SCOPES)}, got {value!r}")
+    return scope
+
+
+def scope_covers(held: str, needed: str) -> bool:
+    return SCOPES.index(held) >= SCOPES.index(needed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +66,10 @@ def secret_matches(secret: str, stored_hash: bytes) -> bool:
     return hmac.compare_digest(hash_secret(secret), bytes(stored_hash))
 
 
-def create_account_with_key(conn: psycopg.Connection, name: str, role: str = "admin",
+def create_account_with_key(conn: psycopg.Connection, name: str, scope: str = "admin",
                             key_name: str = "") -> tuple[int, str]:
     """Create (or reuse) the account ``name`` and give it a new key; returns (account id, token)."""
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    scope = scope_name(scope)
     if not name.strip() or len(name) > 200:
         raise ValueError(f"an account name is 1 to 200 characters, not blank; got {name[:40]!r}"
                          + ("..." if len(name) > 40 else ""))
@@ -60,5 +77,5 @@ def create_account_with_key(conn: psycopg.Connection, name: str, role: str = "ad
     key = generate_key()
     conn.execute(sql("create_api_key"), {"account_id": account_id, "name": key_name,
                                          "prefix": key.prefix, "secret_hash": key.secret_hash,
-                                         "role": role})
+                                         "scope": scope, "expires_at": None, "rate_limit_per_minute": None})
     return account_id, key.token

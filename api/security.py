@@ -1,0 +1,69 @@
+"""Suspicious requests: failed authentication, 403, 429 and bursts of invalid requests, each
+logged as one structured event on the ``vigil.security`` logger and counted in this process
+(the counts are on /health). Every request carries an id: the client's ``X-Request-ID`` when it
+sends a sane one, else a new one; it is echoed in the response and named in every event."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections import Counter
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("vigil.security")
+
+EVENTS: Counter[str] = Counter()
+REQUEST_ID_HEADER = b"x-request-id"
+_SANE_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+# A client address answered this many 4xx within BURST_WINDOW_SECONDS is logged once per window.
+BURST_REQUESTS = 50
+BURST_WINDOW_SECONDS = 60.0
+_bursts: dict[str, tuple[float, int]] = {}
+
+
+def client_address(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
+def report(event: str, scope: Scope, key_prefix: str | None = None, **fields: object) -> None:
+    EVENTS[event] += 1
+    record = {"event": event, "key_prefix": key_prefix, "client": client_address(scope),
+              "path": scope.get("path"), "request_id": scope.get("vigil.request_id"), **fields}
+    log.warning(" ".join(f"{k}={v}" for k, v in record.items() if v is not None), extra={"security": record})
+
+
+def _count_invalid(scope: Scope) -> None:
+    address, now = client_address(scope), time.monotonic()
+    start, count = _bursts.get(address, (now, 0))
+    if now - start >= BURST_WINDOW_SECONDS:
+        start, count = now, 0
+    count += 1
+    if len(_bursts) > 10_000:
+        _bursts.clear()
+    _bursts[address] = (start, count)
+    if count == BURST_REQUESTS:
+        report("invalid_burst", scope, requests=count, window_s=int(BURST_WINDOW_SECONDS))
+
+
+def request_ids(app: ASGIApp) -> ASGIApp:
+    """Outermost middleware: the request id, and the 4xx count per client address."""
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        given = next((v for k, v in scope["headers"] if k == REQUEST_ID_HEADER), None)
+        rid = given.decode() if given is not None and _SANE_ID.match(given) else uuid.uuid4().hex
+        scope["vigil.request_id"] = rid  # type: ignore[typeddict-unknown-key]
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), (REQUEST_ID_HEADER, rid.encode())]
+                if 400 <= message["status"] < 500:
+                    _count_invalid(scope)
+            await send(message)
+        await app(scope, receive, send_with_id)
+    return middleware
