@@ -28,7 +28,7 @@ from api.notifications.controllers import NotificationController
 from api.ratelimit import RateLimits, rate_limited
 from api.rules.controllers import RuleController
 from api.scopes import scope_guard
-from api.security import request_ids
+from api.security import before_send
 from api.stats.controllers import GroupStatsController, MonitorStatsController
 from vigil.constants import API_PREFIX
 from vigil.db import open_pool
@@ -69,7 +69,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     auth = DefineMiddleware(ApiKeyAuth, exclude=[f"^{API_PREFIX}/schema"])
     return Litestar(
         route_handlers=[Router(API_PREFIX, route_handlers=ROUTE_HANDLERS, guards=[scope_guard])],
-        middleware=[request_ids, auth, rate_limited],
+        middleware=[auth, rate_limited],
+        before_send=[before_send],
         lifespan=[lifespan],
         exception_handlers={**HANDLERS, Exception: internal},
         openapi_config=OpenAPIConfig(

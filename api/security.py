@@ -11,7 +11,7 @@ import time
 import uuid
 from collections import Counter
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 
 log = logging.getLogger("vigil.security")
 
@@ -32,7 +32,7 @@ def client_address(scope: Scope) -> str:
 def report(event: str, scope: Scope, key_prefix: str | None = None, **fields: object) -> None:
     EVENTS[event] += 1
     record = {"event": event, "key_prefix": key_prefix, "client": client_address(scope),
-              "path": scope.get("path"), "request_id": scope.get("vigil.request_id"), **fields}
+              "path": scope.get("path"), "request_id": request_id(scope), **fields}
     log.warning(" ".join(f"{k}={v}" for k, v in record.items() if v is not None), extra={"security": record})
 
 
@@ -49,21 +49,20 @@ def _count_invalid(scope: Scope) -> None:
         report("invalid_burst", scope, requests=count, window_s=int(BURST_WINDOW_SECONDS))
 
 
-def request_ids(app: ASGIApp) -> ASGIApp:
-    """Outermost middleware: the request id, and the 4xx count per client address."""
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        given = next((v for k, v in scope["headers"] if k == REQUEST_ID_HEADER), None)
+def request_id(scope: Scope) -> str:
+    """The client's ``X-Request-ID`` when it is sane, else a new id; the same for the whole request."""
+    rid = scope.get("vigil.request_id")
+    if rid is None:
+        given = next((v for k, v in scope.get("headers", ()) if k == REQUEST_ID_HEADER), None)
         rid = given.decode() if given is not None and _SANE_ID.match(given) else uuid.uuid4().hex
         scope["vigil.request_id"] = rid  # type: ignore[typeddict-unknown-key]
+    return rid
 
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), (REQUEST_ID_HEADER, rid.encode())]
-                if 400 <= message["status"] < 500:
-                    _count_invalid(scope)
-            await send(message)
-        await app(scope, receive, send_with_id)
-    return middleware
+
+async def before_send(message: Message, scope: Scope) -> None:
+    """The app's send hook (it sees every answer, also those of refused and unrouted requests):
+    echo the request id and count 4xx answers per client address."""
+    if message["type"] == "http.response.start":
+        message["headers"] = [*message.get("headers", ()), (REQUEST_ID_HEADER, request_id(scope).encode())]
+        if 400 <= message["status"] < 500:
+            _count_invalid(scope)
