@@ -13,7 +13,7 @@ import sys
 
 from litestar import Litestar
 from litestar.connection import ASGIConnection
-from litestar.exceptions import PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 
 from api.security import report
@@ -36,7 +36,13 @@ def needed_scope(method: str, operation_id: str) -> str:
 
 
 def _refuse(connection: ASGIConnection, needed: str) -> None:
-    principal = connection.user
+    principal = connection.scope.get("user")
+    if principal is None:
+        # The authentication middleware lets OPTIONS (CORS preflight) through without a key;
+        # it only lists the allowed methods.
+        if connection.scope["method"] == "OPTIONS":
+            return
+        raise NotAuthorizedException("missing API key: send 'Authorization: Bearer <key>'")
     if not scope_covers(principal.scope, needed):
         report("forbidden", connection.scope, principal.key_prefix, needed=needed, held=principal.scope)
         raise PermissionDeniedException(
