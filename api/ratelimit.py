@@ -1,5 +1,10 @@
 """Rate limits per API key and per client address, shared by every API process: one-minute
-fixed windows counted in Redis by the `limits` library, one Lua call per allowed request.
+fixed windows counted in Redis by the `limits` library.
+
+The requests of one process that arrive for the same counter while its increment is on the
+way to Redis share the next increment (INCRBY n, each request taking its own place in the n):
+the count stays exact across processes, and a busy key costs one Redis call per round trip
+instead of one per request.
 
 Litestar's own RateLimitMiddleware does not fit: it reads, extends and rewrites a list of
 timestamps under a lock that only serialises one process (two processes overrun the limit),
@@ -10,6 +15,7 @@ for a while is better than losing the API."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -55,6 +61,9 @@ class RateLimits:
         self.outbound = settings.rate_limit_outbound_per_minute
         self._items: dict[int, RateLimitItem] = {}
         self._warned = 0.0
+        # Per counter key: [requests waiting, the future of their shared increment's total].
+        self._waiting: dict[str, list] = {}
+        self._flying: set[str] = set()
 
     async def hit(self, kind: str, identifier: str, per_minute: int) -> Verdict | None:
         """Count one request against ``kind``/``identifier``; None when Redis cannot say."""
@@ -63,7 +72,7 @@ class RateLimits:
             item = self._items[per_minute] = RateLimitItemPerMinute(per_minute)
         key = item.key_for(kind, identifier)
         try:
-            count = await self.storage.incr(key, item.get_expiry())
+            count = await self._incr(key, item.get_expiry())
             if count <= per_minute:
                 return Verdict(per_minute, per_minute - count)
             reset = await self.storage.get_expiry(key)
@@ -74,6 +83,33 @@ class RateLimits:
                 log.warning("rate limits not enforced: Redis unavailable: %s", exc)
             return None
         return Verdict(per_minute, 0, max(1, math.ceil(reset - time.time())))
+
+
+    async def _incr(self, key: str, expiry: int) -> int:
+        """This request's count in the window: its place in the increment it shares."""
+        batch = self._waiting.get(key)
+        if batch is None:
+            batch = self._waiting[key] = [0, asyncio.get_running_loop().create_future()]
+            if key not in self._flying:
+                self._flying.add(key)
+                asyncio.create_task(self._send(key, expiry))
+        batch[0] += 1
+        place = batch[0]
+        total = await asyncio.shield(batch[1])
+        return total - batch[0] + place
+
+    async def _send(self, key: str, expiry: int) -> None:
+        """Send the waiting increments of ``key`` one batch at a time until none wait."""
+        try:
+            while (batch := self._waiting.pop(key, None)) is not None:
+                requests, future = batch
+                try:
+                    future.set_result(await self.storage.incr(key, expiry, amount=requests))
+                except Exception as exc:
+                    future.set_exception(exc)
+                    future.exception()  # retrieved here too: every waiter may be gone
+        finally:
+            self._flying.discard(key)
 
 
 def refuse(verdict: Verdict, scope: Scope, key_prefix: str | None, what: str) -> TooManyRequestsException:

@@ -89,3 +89,30 @@ async def test_without_redis_the_api_answers_without_limits(settings, account):
     async with AsyncTestClient(app=create_app(down)) as c:
         r = await c.get(M, headers={"Authorization": f"Bearer {account[1]}"})
         assert r.status_code == 200 and "RateLimit-Limit" not in r.headers
+
+
+async def test_concurrent_hits_share_increments_and_the_count_stays_exact(settings, monkeypatch):
+    import asyncio
+
+    import redis.asyncio as aioredis
+    from limits.aio.storage import RedisStorage
+
+    from api.ratelimit import RateLimits
+
+    calls = []
+    incr = RedisStorage.incr
+
+    async def counted(self, key, expiry, amount=1):
+        calls.append(amount)
+        return await incr(self, key, expiry, amount)
+    monkeypatch.setattr(RedisStorage, "incr", counted)
+    redis = aioredis.from_url(settings.redis_url)
+    try:
+        limits = RateLimits(settings, redis.connection_pool)
+        verdicts = await asyncio.gather(*(limits.hit("key", "k1", 10) for _ in range(15)))
+        again = await limits.hit("key", "k1", 10)
+    finally:
+        await redis.aclose()
+    assert sorted(v.remaining for v in verdicts if v.retry_after is None) == list(range(10))
+    assert sum(v.retry_after is not None for v in verdicts) == 5 and again.retry_after is not None
+    assert sum(calls) == 16 and len(calls) < 16  # one Redis call carried several requests
