@@ -61,8 +61,8 @@ class RateLimits:
         self.outbound = settings.rate_limit_outbound_per_minute
         self._items: dict[int, RateLimitItem] = {}
         self._warned = 0.0
-        # Per counter key: [requests waiting, the future of their shared increment's total].
-        self._waiting: dict[str, list] = {}
+        # Per counter key: one future per request waiting for the next shared increment.
+        self._waiting: dict[str, list[asyncio.Future]] = {}
         self._flying: set[str] = set()
 
     async def hit(self, kind: str, identifier: str, per_minute: int) -> Verdict | None:
@@ -87,27 +87,31 @@ class RateLimits:
 
     async def _incr(self, key: str, expiry: int) -> int:
         """This request's count in the window: its place in the increment it shares."""
-        batch = self._waiting.get(key)
-        if batch is None:
-            batch = self._waiting[key] = [0, asyncio.get_running_loop().create_future()]
+        waiting = self._waiting.get(key)
+        if waiting is None:
+            waiting = self._waiting[key] = []
             if key not in self._flying:
                 self._flying.add(key)
                 asyncio.create_task(self._send(key, expiry))
-        batch[0] += 1
-        place = batch[0]
-        total = await asyncio.shield(batch[1])
-        return total - batch[0] + place
+        mine = asyncio.get_running_loop().create_future()
+        waiting.append(mine)
+        return await mine
 
     async def _send(self, key: str, expiry: int) -> None:
         """Send the waiting increments of ``key`` one batch at a time until none wait."""
         try:
-            while (batch := self._waiting.pop(key, None)) is not None:
-                requests, future = batch
+            while (waiting := self._waiting.pop(key, None)) is not None:
                 try:
-                    future.set_result(await self.storage.incr(key, expiry, amount=requests))
+                    total = await self.storage.incr(key, expiry, amount=len(waiting))
                 except Exception as exc:
-                    future.set_exception(exc)
-                    future.exception()  # retrieved here too: every waiter may be gone
+                    for future in waiting:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                first = total - len(waiting)
+                for place, future in enumerate(waiting, 1):
+                    if not future.done():  # a request given up meanwhile still counted
+                        future.set_result(first + place)
         finally:
             self._flying.discard(key)
 

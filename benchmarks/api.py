@@ -10,8 +10,8 @@ req/s (constant throughput; gives p99_ms). ratio_vs_baseline = stats rps / basel
 The stats API runs with its default answer cache (VIGIL_STATS_CACHE_SECONDS), and once more
 without it (uncached_rps) to show the cost of the queries themselves. Rate limits are off in
 those phases; a second server with them on (limits far above the load, so every request is
-counted in Redis and none refused) runs capacity phases alternating with the first, three
-pairs: ratelimit_overhead = capacity off / capacity on - 1 (summed over the pairs), and
+counted in Redis and none refused) runs capacity phases alternating with the first, four
+pairs in alternating order: ratelimit_overhead = capacity off / capacity on - 1 (summed over the pairs), and
 ratelimit_cpu_overhead, the same for the server process's CPU time per request (read from
 /proc), which the other processes sharing the cores disturb much less.
 Load generator, server and PostgreSQL share this machine's cores, so compare the ratio,
@@ -71,7 +71,7 @@ async def _roll(dsn: str) -> int:
 
 
 SERVER_PIDS: dict[str, int] = {}
-RATELIMIT_PAIRS = 3
+RATELIMIT_PAIRS = 4
 
 
 def cpu_seconds(pid: int) -> float:
@@ -155,9 +155,10 @@ def main() -> None:
             warm_up(host, key, ids)
             warm_up(limited_host, key, ids)
             unlimited_caps, limited_caps = [], []
-            for _ in range(RATELIMIT_PAIRS):
-                unlimited_caps.append(capacity_with_cpu(host, seconds, env))
-                limited_caps.append(capacity_with_cpu(limited_host, seconds, env))
+            for i in range(RATELIMIT_PAIRS):  # off-on, on-off, ...: a drift in load hits both alike
+                for target in ((host, limited_host) if i % 2 == 0 else (limited_host, host)):
+                    (unlimited_caps if target == host else limited_caps).append(
+                        capacity_with_cpu(target, seconds, env))
             stats_cap = unlimited_caps[0]
             stats_rate = run_locust(host, "StatsUser", RATE_USERS, seconds, TARGET_RPS / RATE_USERS, env)
         off_rps, on_rps = (sum(r["rps"] for r in caps) for caps in (unlimited_caps, limited_caps))
