@@ -131,3 +131,33 @@ async def test_a_keys_own_rate_limit_replaces_the_default(client, auth):
     assert refused.headers["RateLimit-Reset"] == refused.headers["Retry-After"]
     assert "rate limit" in refused.json()["detail"]
     assert (await client.get("/api/v1/monitors", headers=auth)).status_code == 200  # other keys unaffected
+
+
+def _vigil(settings, *args: str):
+    import subprocess
+    import sys
+
+    from tests.services import service_env
+
+    return subprocess.run([sys.executable, "-m", "vigil", *args], capture_output=True, text=True,
+                          env=service_env(settings), timeout=30)
+
+
+@pytest.mark.timeout(60)
+async def test_the_cli_takes_scopes_and_its_revocation_reaches_a_running_api_at_once(client, settings, db):
+    import asyncio
+    import json
+
+    made = {scope: json.loads(_vigil(settings, "create-account", "acme", "--scope", scope).stdout)
+            for scope in ("read", "write", "member")}
+    assert {s: m["scope"] for s, m in made.items()} == {"read": "read", "write": "write", "member": "read"}
+    assert [r[0] for r in db.execute("SELECT scope FROM api_keys ORDER BY id")] == ["read", "write", "read"]
+    h = bearer(made["write"]["api_key"])
+    assert (await client.get("/api/v1/monitors", headers=h)).status_code == 200  # cached now
+    assert _vigil(settings, "revoke-key", made["write"]["api_key"]).returncode == 0
+    for _ in range(50):
+        r = await client.get("/api/v1/monitors", headers=h)
+        if r.status_code == 401:
+            break
+        await asyncio.sleep(0.02)
+    assert r.status_code == 401, "the running API still accepts a key revoked a second ago"
