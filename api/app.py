@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,20 +16,24 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api.auth import ApiKeyAuth
+from api.auth import ApiKeyAuth, count_key_uses, follow_revocations
 from api.channels.controllers import ChannelController
 from api.deadletters.controllers import list_dead_letters
 from api.errors import HANDLERS, internal
+from api.headers import add_security_headers
 from api.health import health
 from api.heartbeats.controllers import HEARTBEAT_HANDLERS
 from api.incidents.controllers import IncidentController
+from api.keys.controllers import KeyController
 from api.maintenance.controllers import MaintenanceController
 from api.monitors.controllers import MonitorController
 from api.notifications.controllers import NotificationController
 from api.operator.auth import OperatorAuth
 from api.operator.controllers import OperatorController
+from api.ratelimit import RateLimits, rate_limited
 from api.rules.controllers import RuleController
-from api.security import add_security_headers
+from api.scopes import scope_guard
+from api.security import before_send
 from api.stats.controllers import GroupStatsController, MonitorStatsController
 from api.users.controllers import AuthController
 from vigil.constants import API_PREFIX
@@ -38,7 +44,7 @@ MAX_REQUEST_BYTES = 1_048_576
 
 ROUTE_HANDLERS = [health, MonitorController, *HEARTBEAT_HANDLERS, ChannelController, NotificationController,
                   list_dead_letters, RuleController, MaintenanceController, IncidentController,
-                  MonitorStatsController, GroupStatsController, AuthController]
+                  MonitorStatsController, GroupStatsController, AuthController, KeyController]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -50,6 +56,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.pool = await open_pool(settings.database_url, min_size=2, max_size=20,
                                          wait=False, dict_rows=True)
         app.state.redis = aioredis.from_url(settings.redis_url)
+        app.state.rate_limits = (RateLimits(settings, app.state.redis.connection_pool)
+                                 if settings.rate_limit_enabled else None)
+        tasks = [asyncio.create_task(follow_revocations(app.state.redis)),
+                 asyncio.create_task(count_key_uses(app.state.pool))]
         # The startup heap (Litestar, pydantic, numpy) never becomes garbage: frozen, the full
         # collections stop rescanning it (they paused the server 20-60 ms under load).
         gc.collect()
@@ -57,6 +67,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await app.state.redis.aclose()
             await app.state.pool.close()
 
@@ -64,19 +78,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
     operator = Router(f"{API_PREFIX}/operator", route_handlers=[OperatorController],
                       middleware=[DefineMiddleware(OperatorAuth)], security=[{"operatorToken": []}])
     return Litestar(
-        route_handlers=[Router(API_PREFIX, route_handlers=ROUTE_HANDLERS), operator],
-        middleware=[auth],
+        route_handlers=[Router(API_PREFIX, route_handlers=ROUTE_HANDLERS, guards=[scope_guard]), operator],
+        middleware=[auth, rate_limited],
         lifespan=[lifespan],
         exception_handlers={**HANDLERS, Exception: internal},
-        before_send=[add_security_headers],
+        before_send=[before_send, add_security_headers],
         # Every request body this API takes is small; a bigger one is refused before parsing.
         request_max_body_size=MAX_REQUEST_BYTES,
         openapi_config=OpenAPIConfig(
             title="Vigil", version="0.1.0", path=f"{API_PREFIX}/schema",
             components=Components(security_schemes={
                 "apiKey": SecurityScheme(type="http", scheme="bearer",
-                                         description="an API key from `vigil create-account`, or a "
-                                                     "user's access token from POST /auth/login"),
+                                         description="an API key from `vigil create-account` or POST "
+                                                     "/api/v1/keys, or a user's access token from POST /auth/login"),
                 "operatorToken": SecurityScheme(type="http", scheme="bearer",
                                                 description="the operator token from `vigil operator-token` "
                                                             "(operator routes only)")}),

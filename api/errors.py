@@ -25,11 +25,11 @@ class Unavailable(Exception):
     """A dependency (database, Redis) is unreachable; the client may retry."""
 
 
-def _body(status: int, detail: str, extra: list | None = None) -> Response:
+def _body(status: int, detail: str, extra: list | None = None, headers: dict | None = None) -> Response:
     content: dict = {"status_code": status, "detail": detail}
     if extra:
         content["extra"] = extra
-    return Response(content, status_code=status)
+    return Response(content, status_code=status, headers=headers)
 
 
 def validation_error(_: Request, exc: ValidationError) -> Response:
@@ -113,7 +113,8 @@ def _named(exc: HTTPException) -> str:
 
 def internal(request: Request, exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
-        return _body(exc.status_code, _named(exc), exc.extra if isinstance(exc.extra, list) else None)
+        return _body(exc.status_code, _named(exc), exc.extra if isinstance(exc.extra, list) else None,
+                     exc.headers)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _body(500, "internal error; see the server log")
 

@@ -1,28 +1,68 @@
-"""Headers every API response carries, errors and 404s included. The API serves JSON only
-(the OpenAPI document too, with no HTML viewer), so the content security policy allows
-nothing to load or frame it. HSTS is sent only on a TLS request: over plain HTTP it would
-be ignored, and behind a TLS-terminating proxy that proxy is the one to send it."""
+"""Suspicious requests: failed authentication, 403, 429 and bursts of invalid requests, each
+logged as one structured event on the ``vigil.security`` logger and counted in this process
+(the counts are on /health). Every request carries an id: the client's ``X-Request-ID`` when it
+sends a sane one, else a new one; it is echoed in the response and named in every event."""
 
 from __future__ import annotations
 
+import logging
+import re
+import time
+import uuid
+from collections import Counter
+
 from litestar.types import Message, Scope
 
-SECURITY_HEADERS = (
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
-)
-HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
-_REPLACED = {name for name, _ in SECURITY_HEADERS} | {HSTS[0], b"server"}
+log = logging.getLogger("vigil.security")
+
+EVENTS: Counter[str] = Counter()
+REQUEST_ID_HEADER = b"x-request-id"
+_SANE_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+# A client address answered this many 4xx within BURST_WINDOW_SECONDS is logged once per window.
+BURST_REQUESTS = 50
+BURST_WINDOW_SECONDS = 60.0
+_bursts: dict[str, tuple[float, int]] = {}
 
 
-async def add_security_headers(message: Message, scope: Scope) -> None:
-    """A Litestar ``before_send`` hook: it sees every response the application sends."""
-    if message["type"] != "http.response.start":
-        return
-    headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() not in _REPLACED]
-    headers.extend(SECURITY_HEADERS)
-    if scope.get("scheme") == "https":
-        headers.append(HSTS)
-    message["headers"] = headers
+def client_address(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
+def report(event: str, scope: Scope, key_prefix: str | None = None, **fields: object) -> None:
+    EVENTS[event] += 1
+    record = {"event": event, "key_prefix": key_prefix, "client": client_address(scope),
+              "path": scope.get("path"), "request_id": request_id(scope), **fields}
+    log.warning(" ".join(f"{k}={v}" for k, v in record.items() if v is not None), extra={"security": record})
+
+
+def _count_invalid(scope: Scope) -> None:
+    address, now = client_address(scope), time.monotonic()
+    start, count = _bursts.get(address, (now, 0))
+    if now - start >= BURST_WINDOW_SECONDS:
+        start, count = now, 0
+    count += 1
+    if len(_bursts) > 10_000:
+        _bursts.clear()
+    _bursts[address] = (start, count)
+    if count == BURST_REQUESTS:
+        report("invalid_burst", scope, requests=count, window_s=int(BURST_WINDOW_SECONDS))
+
+
+def request_id(scope: Scope) -> str:
+    """The client's ``X-Request-ID`` when it is sane, else a new id; the same for the whole request."""
+    rid = scope.get("vigil.request_id")
+    if rid is None:
+        given = next((v for k, v in scope.get("headers", ()) if k == REQUEST_ID_HEADER), None)
+        rid = given.decode() if given is not None and _SANE_ID.match(given) else uuid.uuid4().hex
+        scope["vigil.request_id"] = rid  # type: ignore[typeddict-unknown-key]
+    return rid
+
+
+async def before_send(message: Message, scope: Scope) -> None:
+    """The app's send hook (it sees every answer, also those of refused and unrouted requests):
+    echo the request id and count 4xx answers per client address."""
+    if message["type"] == "http.response.start":
+        message["headers"] = [*message.get("headers", ()), (REQUEST_ID_HEADER, request_id(scope).encode())]
+        if 400 <= message["status"] < 500:
+            _count_invalid(scope)

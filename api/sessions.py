@@ -21,7 +21,6 @@ ALGORITHM = "HS256"
 ISSUER = "vigil"
 AUDIENCE = "vigil-api"
 MAX_TOKEN_LENGTH = 4096  # ours are about 300 characters
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def signing_key(state) -> str:
@@ -75,6 +74,6 @@ async def user_principal(connection: ASGIConnection, encoded: str) -> Principal:
     if row is None:
         raise NotAuthorizedException("this session has ended (logged out or expired): sign in again")
     refuse_disabled(row["disabled"], row["account_disabled"])
-    if row["role"] == "read" and connection.scope.get("method") not in READ_METHODS:
-        raise PermissionDeniedException("this user has the read role: it cannot change anything")
-    return Principal(key_id=None, account_id=row["account_id"], role=row["role"], user_id=user_id)
+    # The user's role is its scope: the API router's scope guard (api/scopes.py) applies it.
+    return Principal(account_id=row["account_id"], scope=row["role"], key_id=None, key_prefix=None,
+                     user_id=user_id)

@@ -8,7 +8,12 @@ endpoint served the same way (benchmarks/baseline_app.py).
 Two phases per target: capacity (users send back to back; gives rps) and a fixed 500
 req/s (constant throughput; gives p99_ms). ratio_vs_baseline = stats rps / baseline rps.
 The stats API runs with its default answer cache (VIGIL_STATS_CACHE_SECONDS), and once more
-without it (uncached_rps) to show the cost of the queries themselves.
+without it (uncached_rps) to show the cost of the queries themselves. Rate limits are off in
+those phases; a second server with them on (limits far above the load, so every request is
+counted in Redis and none refused) runs capacity phases alternating with the first, four
+pairs in alternating order: ratelimit_overhead = capacity off / capacity on - 1 (summed over the pairs), and
+ratelimit_cpu_overhead, the same for the server process's CPU time per request (read from
+/proc), which the other processes sharing the cores disturb much less.
 Load generator, server and PostgreSQL share this machine's cores, so compare the ratio,
 not absolute figures across machines."""
 
@@ -49,12 +54,12 @@ GROUP_TAG = "lognormal"  # `vigil seed` tags every third monitor with it
 
 
 def seed(dsn: str, monitors: int, days: int) -> tuple[str, list[int]]:
-    """`vigil seed`'s history (two regions, one-minute checks) and a member API key of its
+    """`vigil seed`'s history (two regions, one-minute checks) and a read API key of its
     account; returns (key, monitor ids)."""
     plan = SeedPlan(monitors=monitors, days=days, regions=["eu", "us"])
     seed_history(dsn, plan, progress=False)
     with psycopg.connect(dsn, autocommit=True) as conn:
-        account_id, key = create_account_with_key(conn, plan.account, "member")
+        account_id, key = create_account_with_key(conn, plan.account, "read")
         ids = [r[0] for r in conn.execute("SELECT id FROM monitors WHERE account_id = %s ORDER BY id", (account_id,))]
         conn.execute("ANALYZE")
     return key, ids
@@ -63,6 +68,24 @@ def seed(dsn: str, monitors: int, days: int) -> tuple[str, list[int]]:
 async def _roll(dsn: str) -> int:
     async with AsyncConnectionPool(dsn, min_size=1, max_size=1, open=False) as pool:
         return await roll(pool)
+
+
+SERVER_PIDS: dict[str, int] = {}
+RATELIMIT_PAIRS = 4
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def capacity_with_cpu(host: str, seconds: int, env: dict[str, str]) -> dict:
+    """A capacity phase, plus the server's CPU microseconds per request."""
+    before = cpu_seconds(SERVER_PIDS[host])
+    result = run_locust(host, "StatsUser", CAPACITY_USERS, seconds, 0, env)
+    result["cpu_us"] = (cpu_seconds(SERVER_PIDS[host]) - before) * 1e6 / max(result["requests"], 1)
+    return result
 
 
 @contextmanager
@@ -74,6 +97,7 @@ def served(app: str, env: dict[str, str], factory: bool = False):
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
     try:
         wait_for_port(port, 30)
+        SERVER_PIDS[f"http://127.0.0.1:{port}"] = proc.pid
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
@@ -124,11 +148,21 @@ def main() -> None:
               f"in {time.perf_counter() - started:.1f} s")
         env = {**os.environ, "VIGIL_DATABASE_URL": pg.dsn, "VIGIL_REDIS_URL": redis.url,
                "VIGIL_BENCH_KEY": key, "VIGIL_BENCH_MONITORS": ",".join(map(str, ids)),
-               "VIGIL_BENCH_TAG": GROUP_TAG, "PYTHONPATH": str(ROOT)}
-        with served("api.app:create_app", env, factory=True) as host:
+               "VIGIL_BENCH_TAG": GROUP_TAG, "PYTHONPATH": str(ROOT), "VIGIL_RATE_LIMIT_ENABLED": "0"}
+        limited_env = {**env, "VIGIL_RATE_LIMIT_ENABLED": "1", "VIGIL_RATE_LIMIT_PER_MINUTE": str(10**9)}
+        with served("api.app:create_app", env, factory=True) as host, \
+                served("api.app:create_app", limited_env, factory=True) as limited_host:
             warm_up(host, key, ids)
-            stats_cap = run_locust(host, "StatsUser", CAPACITY_USERS, seconds, 0, env)
+            warm_up(limited_host, key, ids)
+            unlimited_caps, limited_caps = [], []
+            for i in range(RATELIMIT_PAIRS):  # off-on, on-off, ...: a drift in load hits both alike
+                for target in ((host, limited_host) if i % 2 == 0 else (limited_host, host)):
+                    (unlimited_caps if target == host else limited_caps).append(
+                        capacity_with_cpu(target, seconds, env))
+            stats_cap = unlimited_caps[0]
             stats_rate = run_locust(host, "StatsUser", RATE_USERS, seconds, TARGET_RPS / RATE_USERS, env)
+        off_rps, on_rps = (sum(r["rps"] for r in caps) for caps in (unlimited_caps, limited_caps))
+        off_cpu, on_cpu = (sum(r["cpu_us"] for r in caps) / len(caps) for caps in (unlimited_caps, limited_caps))
         with served("api.app:create_app", {**env, "VIGIL_STATS_CACHE_SECONDS": "0"}, factory=True) as host:
             warm_up(host, key, ids)
             uncached_cap = run_locust(host, "StatsUser", CAPACITY_USERS, seconds, 0, env)
@@ -136,11 +170,14 @@ def main() -> None:
             base_cap = run_locust(host, "BaselineUser", CAPACITY_USERS, seconds, 0, env)
             base_rate = run_locust(host, "BaselineUser", RATE_USERS, seconds, TARGET_RPS / RATE_USERS, env)
 
-    print(f"{'phase':<28}{'rps':>9}{'p50 ms':>9}{'p99 ms':>9}{'failures':>10}")
+    print(f"{'phase':<28}{'rps':>9}{'p50 ms':>9}{'p99 ms':>9}{'failures':>10}{'server us/req':>13}")
     for name, r in (("stats, capacity", stats_cap), (f"stats, {TARGET_RPS} req/s", stats_rate),
                     ("stats uncached, capacity", uncached_cap),
+                    *((f"capacity, limits off {i}", r) for i, r in enumerate(unlimited_caps, 1)),
+                    *((f"capacity, limits on {i}", r) for i, r in enumerate(limited_caps, 1)),
                     ("baseline, capacity", base_cap), (f"baseline, {TARGET_RPS} req/s", base_rate)):
-        print(f"{name:<28}{r['rps']:>9.0f}{r['p50_ms']:>9.0f}{r['p99_ms']:>9.0f}{r['failures']:>10}")
+        cpu = f"{r['cpu_us']:>13.0f}" if "cpu_us" in r else ""
+        print(f"{name:<28}{r['rps']:>9.0f}{r['p50_ms']:>9.0f}{r['p99_ms']:>9.0f}{r['failures']:>10}{cpu}")
     print(f"p99 ms per endpoint at {TARGET_RPS} req/s: {stats_rate['endpoints']}")
     emit({"rps": round(stats_cap["rps"], 1), "p99_ms": stats_rate["p99_ms"],
           "baseline_rps": round(base_cap["rps"], 1),
@@ -149,7 +186,12 @@ def main() -> None:
           "p99_ms_at_capacity": stats_cap["p99_ms"], "baseline_p99_ms": base_rate["p99_ms"],
           "uncached_rps": round(uncached_cap["rps"], 1), "uncached_p99_ms_at_capacity": uncached_cap["p99_ms"],
           "cache_s": Settings().stats_cache_seconds,
-          "failures": stats_cap["failures"] + stats_rate["failures"] + uncached_cap["failures"],
+          "ratelimit_on_rps": round(on_rps / len(limited_caps), 1),
+          "ratelimit_overhead": round(off_rps / on_rps - 1, 3) if on_rps else None,
+          "ratelimit_cpu_us_per_request": [round(off_cpu, 1), round(on_cpu, 1)],
+          "ratelimit_cpu_overhead": round(on_cpu / off_cpu - 1, 3) if off_cpu else None,
+          "failures": sum(r["failures"] for r in (stats_cap, stats_rate, uncached_cap, *unlimited_caps[1:],
+                                                  *limited_caps)),
           "monitors": monitors, "days": days, "phase_s": seconds})
 
 

@@ -1,4 +1,4 @@
-"""Auth edge cases beyond tests/test_api_monitors.py: every write route refuses a member
+"""Auth edge cases beyond tests/test_api_monitors.py: every write route refuses a read
 key with 403, and odd Authorization headers are a 401 with a message, never a 500."""
 
 from __future__ import annotations
@@ -21,18 +21,18 @@ WRITES = [
 
 
 @pytest.mark.parametrize(("method", "path", "body"), WRITES)
-async def test_a_member_key_on_any_write_is_403_and_changes_nothing(nclient, auth, db, method, path, body):  # noqa: F811
+async def test_a_read_key_on_any_write_is_403_and_changes_nothing(nclient, auth, db, method, path, body):  # noqa: F811
     m = (await nclient.post("/api/v1/monitors", headers=auth, json={
         "name": "hb", "kind": "heartbeat", "target": "heartbeat://x"})).json()
     c = (await nclient.post("/api/v1/channels", headers=auth, json={
         "name": "mail", "kind": "email", "config": {"to": ["ops@example.com"]}})).json()
-    _, member = create_account_with_key(db, "acme", "member")
+    _, member = create_account_with_key(db, "acme", "read")
     kw = {"headers": {"Authorization": f"Bearer {member}"}}
     if body is not None:
         kw["json"] = body
     r = await getattr(nclient, method)(path.format(m=m["id"], c=c["id"]), **kw)
     assert r.status_code == 403, r.text
-    assert "admin" in r.json()["detail"]
+    assert "this key's scope is 'read'" in r.json()["detail"]
     assert (await nclient.get(f"/api/v1/monitors/{m['id']}", headers=auth)).json()["name"] == "hb"
     assert (await nclient.get(f"/api/v1/channels/{c['id']}", headers=auth)).json()["name"] == "mail"
     assert db.execute("SELECT count(*) FROM monitors").fetchone()[0] == 1

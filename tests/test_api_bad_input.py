@@ -163,7 +163,7 @@ def _app_with_route(settings, statement: str):
     ("INSERT INTO accounts (name) VALUES (NULL)", 400, ["name"]),
     ("INSERT INTO monitors (account_id, name, kind, target, interval_s, timeout_ms, slo_target, regions) "
      "SELECT id, 'x', 'http', 'https://e.com', 60, 1000, 100, '{local}' FROM accounts", 400, ["slo_target"]),
-    ("INSERT INTO api_keys (account_id, prefix, secret_hash, role) VALUES (987654, 'p', '', 'admin')",
+    ("INSERT INTO api_keys (account_id, prefix, secret_hash, scope) VALUES (987654, 'p', '', 'admin')",
      409, ["account_id"]),
     ("INSERT INTO accounts (name) VALUES ('dup'), ('dup')", 409, ["conflict"]),
 ])

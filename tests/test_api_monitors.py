@@ -57,13 +57,13 @@ async def test_revoked_key_is_refused(client, db):
     assert r.status_code == 401
 
 
-async def test_member_key_can_read_but_not_write(client, db, auth):
+async def test_read_key_can_read_but_not_write(client, db, auth):
     created = (await client.post(M, json=_monitor(), headers=auth)).json()
-    _, member = create_account_with_key(db, "acme", "member")
+    _, member = create_account_with_key(db, "acme", "read")
     h = {"Authorization": f"Bearer {member}"}
     assert (await client.get(f"{M}/{created['id']}", headers=h)).status_code == 200
     r = await client.post(M, json=_monitor(), headers=h)
-    assert r.status_code == 403 and "admin" in r.json()["detail"]
+    assert r.status_code == 403 and "'write' scope" in r.json()["detail"]
 
 
 async def test_another_accounts_monitor_is_404(client, db, auth):

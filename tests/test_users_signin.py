@@ -114,7 +114,7 @@ async def test_a_read_user_reads_but_cannot_write(sclient, ssettings, db, accoun
     tokens = await sign_in(sclient, "reader@example.com")
     assert (await sclient.get(M, headers=bearer(tokens["access_token"]))).status_code == 200
     r = await sclient.post(M, json=MONITOR, headers=bearer(tokens["access_token"]))
-    assert r.status_code == 403 and "read role" in r.json()["detail"]
+    assert r.status_code == 403 and "'write' scope" in r.json()["detail"]
 
 
 async def test_a_disabled_user_cannot_sign_in_or_use_its_token(sclient, user, db):  # noqa: F811

@@ -14,7 +14,25 @@ import psycopg
 from vigil.constants import API_KEY_PREFIX
 from vigil.queries import sql
 
-ROLES = ("admin", "member")
+# Scopes, narrowest first: each allows what the ones before it allow. The rule of which
+# scope an API operation needs lives in api/scopes.py.
+SCOPES = ("read", "write", "admin")
+# Older names still accepted where a scope is given (`vigil create-account --scope member`).
+SCOPE_ALIASES = {"member": "read"}
+# Published on revocation; every API process drops the key from its cache at once.
+KEY_REVOKED_CHANNEL = "vigil:api-keys:revoked"
+
+
+def scope_name(value: str) -> str:
+    """The scope ``value`` names (an alias resolved); ValueError for anything else."""
+    scope = SCOPE_ALIASES.get(value, value)
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {', '.join(SCOPES)}, got {value!r}")
+    return scope
+
+
+def scope_covers(held: str, needed: str) -> bool:
+    return SCOPES.index(held) >= SCOPES.index(needed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,32 +80,31 @@ def check_account_name(name: str) -> None:
                          + ("..." if len(name) > 40 else ""))
 
 
-def create_account(conn: psycopg.Connection, name: str, role: str = "admin",
+def create_account(conn: psycopg.Connection, name: str, scope: str = "admin",
                    key_name: str = "") -> tuple[int, str]:
     """Create the account ``name`` with its first key; refuses a name already taken."""
     check_account_name(name)
     with conn.transaction():
         if conn.execute(sql("insert_account"), {"name": name}).fetchone() is None:
             raise AccountExists(f"account {name!r} already exists")
-        return create_account_with_key(conn, name, role, key_name)
+        return create_account_with_key(conn, name, scope, key_name)
 
 
-def add_key(conn: psycopg.Connection, name: str, role: str = "admin", key_name: str = "") -> tuple[int, str]:
+def add_key(conn: psycopg.Connection, name: str, scope: str = "admin", key_name: str = "") -> tuple[int, str]:
     """A new key for the existing account ``name``."""
     if conn.execute(sql("account_by_name"), {"name": name}).fetchone() is None:
         raise NoSuchAccount(f"no account named {name!r}")
-    return create_account_with_key(conn, name, role, key_name)
+    return create_account_with_key(conn, name, scope, key_name)
 
 
-def create_account_with_key(conn: psycopg.Connection, name: str, role: str = "admin",
+def create_account_with_key(conn: psycopg.Connection, name: str, scope: str = "admin",
                             key_name: str = "") -> tuple[int, str]:
     """Create (or reuse) the account ``name`` and give it a new key; returns (account id, token)."""
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    scope = scope_name(scope)
     check_account_name(name)
     account_id = conn.execute(sql("create_account"), {"name": name}).fetchone()[0]
     key = generate_key()
     conn.execute(sql("create_api_key"), {"account_id": account_id, "name": key_name,
                                          "prefix": key.prefix, "secret_hash": key.secret_hash,
-                                         "role": role})
+                                         "scope": scope, "expires_at": None, "rate_limit_per_minute": None})
     return account_id, key.token

@@ -157,15 +157,16 @@ def cmd_demo_target(args: argparse.Namespace) -> int:
 def cmd_create_account(args: argparse.Namespace) -> int:
     import psycopg
 
-    from vigil.accounts import AccountExists, add_key, create_account
+    from vigil.accounts import AccountExists, add_key, create_account, scope_name
 
+    scope = scope_name(args.scope)
     with psycopg.connect(get_settings().database_url) as conn:
         try:
             make = add_key if args.add_key else create_account
-            account_id, token = make(conn, args.name, args.role, args.key_name)
+            account_id, token = make(conn, args.name, scope, args.key_name)
         except AccountExists as exc:
             raise AccountExists(f"{exc}; pass --add-key to add a key to it") from None
-    print(json.dumps({"account_id": account_id, "name": args.name, "role": args.role, "api_key": token}))
+    print(json.dumps({"account_id": account_id, "name": args.name, "scope": scope, "api_key": token}))
     print("store this key now: only its hash is kept", file=sys.stderr)
     return 0
 
@@ -210,6 +211,20 @@ def cmd_operator_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _announce_revocation(prefix: str) -> None:
+    """Tell running API processes to drop the key now (else they refuse it within 10 s)."""
+    import redis
+
+    from vigil.accounts import KEY_REVOKED_CHANNEL
+
+    try:
+        with redis.Redis.from_url(get_settings().redis_url, socket_timeout=2) as r:
+            r.publish(KEY_REVOKED_CHANNEL, prefix)
+    except redis.RedisError as exc:
+        print(f"vigil: key revoked, but running APIs were not told at once ({exc}); "
+              "they refuse it within 10 s", file=sys.stderr)
+
+
 def cmd_revoke_key(args: argparse.Namespace) -> int:
     import psycopg
 
@@ -224,6 +239,7 @@ def cmd_revoke_key(args: argparse.Namespace) -> int:
         print(f"vigil: no active key with prefix {prefix!r}", file=sys.stderr)
         return 2
     print(f"revoked key {prefix}")
+    _announce_revocation(prefix)
     return 0
 
 
@@ -325,7 +341,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ca = sub.add_parser("create-account", help="create an account and print its first API key")
     ca.add_argument("name")
-    ca.add_argument("--role", choices=["admin", "member"], default="admin")
+    ca.add_argument("--scope", "--role", dest="scope", default="admin",
+                    choices=["read", "write", "admin", "member"], help="member is the old name of read")
     ca.add_argument("--key-name", default="")
     ca.add_argument("--add-key", action="store_true", help="add a key to the existing account NAME instead")
     ca.set_defaults(fn=cmd_create_account)

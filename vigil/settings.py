@@ -130,6 +130,14 @@ class Settings(BaseSettings):
     # later), so SS should cover a check's timeout; lower it for faster alerts on fast checks.
     evaluator_cron_second: int = Field(default=10, ge=0, le=59)
 
+    # API rate limits, per minute, shared by every API process through Redis. A key's own
+    # limit (set when it is created) replaces rate_limit_per_minute for that key.
+    rate_limit_enabled: bool = True
+    rate_limit_per_minute: int = Field(default=3000, ge=1)  # per API key
+    rate_limit_address_per_minute: int = Field(default=3000, ge=1)  # per client address, requests without a key
+    rate_limit_failed_auth_per_minute: int = Field(default=20, ge=1)  # failed authentications per client address
+    rate_limit_outbound_per_minute: int = Field(default=6, ge=1)  # per key, routes that send traffic out
+
     # Stats API: identical questions within this many seconds share one answer (0 = off).
     stats_cache_seconds: float = Field(default=5.0, ge=0)
 

@@ -5,7 +5,6 @@ from typing import Annotated
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from api.auth import require_admin
 from api.channels.schemas import ChannelCreate, ChannelRead, ChannelUpdate, TestQueued
 from api.channels.service import ChannelService
 
@@ -18,7 +17,7 @@ class ChannelController(Controller):
     path = "/channels"
     tags = ["channels"]
 
-    @post(operation_id="createChannel", guards=[require_admin])
+    @post(operation_id="createChannel")
     async def create_channel(self, request: Request, data: JSONBody[ChannelCreate]) -> ChannelRead:
         return ChannelRead(**await _service(request).create(data))
 
@@ -33,16 +32,16 @@ class ChannelController(Controller):
     async def get_channel(self, request: Request, channel_id: FromPath[int]) -> ChannelRead:
         return ChannelRead(**await _service(request).get(channel_id))
 
-    @patch("/{channel_id:int}", operation_id="updateChannel", guards=[require_admin])
+    @patch("/{channel_id:int}", operation_id="updateChannel")
     async def update_channel(self, request: Request, channel_id: FromPath[int],
                              data: JSONBody[ChannelUpdate]) -> ChannelRead:
         return ChannelRead(**await _service(request).update(channel_id, data))
 
-    @delete("/{channel_id:int}", operation_id="deleteChannel", guards=[require_admin])
+    @delete("/{channel_id:int}", operation_id="deleteChannel")
     async def delete_channel(self, request: Request, channel_id: FromPath[int]) -> None:
         await _service(request).delete(channel_id)
 
-    @post("/{channel_id:int}/test", operation_id="testChannel", guards=[require_admin], status_code=202)
+    @post("/{channel_id:int}/test", operation_id="testChannel", status_code=202)
     async def test_channel(self, request: Request, channel_id: FromPath[int]) -> TestQueued:
         """Queue a test notification through the outbox; follow it at /notifications/{id}."""
         return TestQueued(**await _service(request).send_test(channel_id))

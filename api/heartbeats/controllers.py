@@ -7,7 +7,6 @@ from litestar import Request, get, post
 from litestar.params import FromPath
 from pydantic import BaseModel
 
-from api.auth import require_admin
 from api.heartbeats.service import issue_token, record_ping
 from vigil.constants import API_PREFIX
 
@@ -40,8 +39,7 @@ async def ping_get(request: Request, token: FromPath[str]) -> PingRead:
     return await _ping(request, token)
 
 
-@post("/monitors/{monitor_id:int}/heartbeat-token", operation_id="issueHeartbeatToken", tags=["heartbeats"],
-      guards=[require_admin])
+@post("/monitors/{monitor_id:int}/heartbeat-token", operation_id="issueHeartbeatToken", tags=["heartbeats"])
 async def issue(request: Request, monitor_id: FromPath[int]) -> TokenRead:
     token = await issue_token(request.app.state.pool, request.user.account_id, monitor_id)
     return TokenRead(monitor_id=monitor_id, token=token, ping_url=f"{API_PREFIX}/heartbeats/{token}")

@@ -5,7 +5,6 @@ from typing import Annotated
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from api.auth import require_admin
 from api.maintenance.schemas import MaintenanceCreate, MaintenanceRead, MaintenanceUpdate
 from api.maintenance.service import MaintenanceService
 
@@ -18,7 +17,7 @@ class MaintenanceController(Controller):
     path = "/maintenance"
     tags = ["maintenance windows"]
 
-    @post(operation_id="createMaintenanceWindow", guards=[require_admin])
+    @post(operation_id="createMaintenanceWindow")
     async def create_window(self, request: Request, data: JSONBody[MaintenanceCreate]) -> MaintenanceRead:
         return MaintenanceRead(**await _service(request).create(data))
 
@@ -35,11 +34,11 @@ class MaintenanceController(Controller):
     async def get_window(self, request: Request, window_id: FromPath[int]) -> MaintenanceRead:
         return MaintenanceRead(**await _service(request).get(window_id))
 
-    @patch("/{window_id:int}", operation_id="updateMaintenanceWindow", guards=[require_admin])
+    @patch("/{window_id:int}", operation_id="updateMaintenanceWindow")
     async def update_window(self, request: Request, window_id: FromPath[int],
                             data: JSONBody[MaintenanceUpdate]) -> MaintenanceRead:
         return MaintenanceRead(**await _service(request).update(window_id, data))
 
-    @delete("/{window_id:int}", operation_id="deleteMaintenanceWindow", guards=[require_admin])
+    @delete("/{window_id:int}", operation_id="deleteMaintenanceWindow")
     async def delete_window(self, request: Request, window_id: FromPath[int]) -> None:
         await _service(request).delete(window_id)

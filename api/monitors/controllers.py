@@ -5,7 +5,6 @@ from typing import Annotated
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from api.auth import require_admin
 from api.monitors.schemas import MonitorCreate, MonitorRead, MonitorUpdate, ResultRead
 from api.monitors.service import MonitorService
 
@@ -18,7 +17,7 @@ class MonitorController(Controller):
     path = "/monitors"
     tags = ["monitors"]
 
-    @post(operation_id="createMonitor", guards=[require_admin])
+    @post(operation_id="createMonitor")
     async def create_monitor(self, request: Request, data: JSONBody[MonitorCreate]) -> MonitorRead:
         return MonitorRead(**await _service(request).create(data))
 
@@ -33,11 +32,11 @@ class MonitorController(Controller):
     async def get_monitor(self, request: Request, monitor_id: FromPath[int]) -> MonitorRead:
         return MonitorRead(**await _service(request).get(monitor_id))
 
-    @patch("/{monitor_id:int}", operation_id="updateMonitor", guards=[require_admin])
+    @patch("/{monitor_id:int}", operation_id="updateMonitor")
     async def update_monitor(self, request: Request, monitor_id: FromPath[int], data: JSONBody[MonitorUpdate]) -> MonitorRead:
         return MonitorRead(**await _service(request).update(monitor_id, data))
 
-    @delete("/{monitor_id:int}", operation_id="deleteMonitor", guards=[require_admin])
+    @delete("/{monitor_id:int}", operation_id="deleteMonitor")
     async def delete_monitor(self, request: Request, monitor_id: FromPath[int]) -> None:
         await _service(request).delete(monitor_id)
 

@@ -13,6 +13,7 @@ from api.deadletters.controllers import SCAN_LIMIT, DeadLetterRead
 from api.health import dependencies, overall
 from api.operator import service
 from api.operator.schemas import AccountCreate, AccountCreated, AccountRead, SystemHealth
+from api.security import EVENTS
 from ingest import deadletters
 from vigil.constants import PG_INT_MAX, check_queue
 from vigil.queries import sql
@@ -67,5 +68,6 @@ class OperatorController(Controller):
             dead_letters=await deadletters.count(state.redis) if redis_ok else None,
             queued_batches=await _queued(state) if redis_ok and report["database"] == "ok" else {},
             pool={"size": stats.get("pool_size", 0), "available": stats.get("pool_available", 0),
-                  "waiting": stats.get("requests_waiting", 0)})
+                  "waiting": stats.get("requests_waiting", 0)},
+            security_events=dict(EVENTS))
         return Response(body, status_code=200 if body.status == "ok" else 503)

@@ -41,3 +41,4 @@ class SystemHealth(BaseModel):
     dead_letters: int | None  # None while Redis is unreachable
     queued_batches: dict[str, int]  # check batches waiting, per region
     pool: dict[str, int]  # the API process's database connections
+    security_events: dict[str, int] = {}  # suspicious requests this API process saw, by event

@@ -5,7 +5,6 @@ from typing import Annotated
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from api.auth import require_admin
 from api.rules.schemas import RuleCreate, RuleRead, RuleUpdate
 from api.rules.service import RuleService
 
@@ -18,7 +17,7 @@ class RuleController(Controller):
     path = "/rules"
     tags = ["alert rules"]
 
-    @post(operation_id="createRule", guards=[require_admin])
+    @post(operation_id="createRule")
     async def create_rule(self, request: Request, data: JSONBody[RuleCreate]) -> RuleRead:
         return RuleRead(**await _service(request).create(data))
 
@@ -33,10 +32,10 @@ class RuleController(Controller):
     async def get_rule(self, request: Request, rule_id: FromPath[int]) -> RuleRead:
         return RuleRead(**await _service(request).get(rule_id))
 
-    @patch("/{rule_id:int}", operation_id="updateRule", guards=[require_admin])
+    @patch("/{rule_id:int}", operation_id="updateRule")
     async def update_rule(self, request: Request, rule_id: FromPath[int], data: JSONBody[RuleUpdate]) -> RuleRead:
         return RuleRead(**await _service(request).update(rule_id, data))
 
-    @delete("/{rule_id:int}", operation_id="deleteRule", guards=[require_admin])
+    @delete("/{rule_id:int}", operation_id="deleteRule")
     async def delete_rule(self, request: Request, rule_id: FromPath[int]) -> None:
         await _service(request).delete(rule_id)
