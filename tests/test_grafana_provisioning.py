@@ -22,10 +22,9 @@ GRAFANA = ROOT / "grafana"
 
 
 def _compose_services() -> dict:
-    out = subprocess.run(["docker-compose", "-f", str(ROOT / "compose.yaml"), "config"],
-                         capture_output=True, text=True, check=False)
-    assert out.returncode == 0, out.stderr
-    return yaml.safe_load(out.stdout)["services"]
+    from tests.test_compose import _config
+
+    return _config()["services"]
 
 
 def _binds(service: dict) -> dict[str, str]:
