@@ -14,8 +14,10 @@ from vigil.accounts import create_account_with_key
 from vigil.settings import Settings
 
 DOCUMENT = create_app(Settings()).openapi_schema.to_schema()
+# Tenant operations only: operator routes take no tenant credential at all.
 OPERATIONS = sorted((method.upper(), path, op["operationId"], op)
-                    for path, ops in DOCUMENT["paths"].items() for method, op in ops.items())
+                    for path, ops in DOCUMENT["paths"].items() for method, op in ops.items()
+                    if not path.startswith("/api/v1/operator/"))
 # The heartbeat ping's token is its own credential, not an account's id.
 NOT_IDS = {"token"}
 BY_ID = [o for o in OPERATIONS

@@ -41,7 +41,7 @@ def test_create_account_refuses_an_existing_account_unless_asked_to_add_a_key(se
     assert db.execute("SELECT count(*) FROM api_keys").fetchone()[0] == 1
     p = _vigil(settings, "create-account", "acme", "--add-key", "--role", "member")
     assert p.returncode == 0, p.stderr
-    assert json.loads(p.stdout)["role"] == "member"
+    assert json.loads(p.stdout)["scope"] == "read"  # "member" is the old name of the read scope
     assert db.execute("SELECT count(*) FROM accounts").fetchone()[0] == 1
     assert db.execute("SELECT count(*) FROM api_keys").fetchone()[0] == 2
     _one_line_error(_vigil(settings, "create-account", "nobody", "--add-key"), "no account named 'nobody'")

@@ -25,7 +25,8 @@ async def create_account(pool, name: str) -> tuple[AccountRead, str]:
             raise Conflict(f"account {name!r} already exists")
         await conn.execute(sql("create_api_key"), {"account_id": row["id"], "name": "first admin key",
                                                    "prefix": key.prefix, "secret_hash": key.secret_hash,
-                                                   "role": "admin"})
+                                                   "scope": "admin", "expires_at": None,
+                                                   "rate_limit_per_minute": None})
     return (await accounts(pool, row["id"]))[0], key.token
 
 
