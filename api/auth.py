@@ -18,7 +18,6 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from api.account_status import refuse_disabled_account
 from api.ratelimit import refuse
-from api.scopes import require_admin  # noqa: F401  (the guard's historical home)
 from api.security import client_address, report
 from vigil.accounts import KEY_REVOKED_CHANNEL, secret_matches, split_token
 from vigil.constants import API_KEY_PREFIX

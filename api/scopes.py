@@ -58,16 +58,6 @@ def scope_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     _refuse(connection, needed_scope(connection.scope["method"], str(handler.operation_id)))
 
 
-def require(scope: str):
-    """A guard asking for at least ``scope``, for routes mounted outside the API router."""
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-        _refuse(connection, scope)
-    return guard
-
-
-require_read, require_write, require_admin = (require(s) for s in SCOPES)
-
-
 def scope_table(app: Litestar) -> list[tuple[str, str, str, str]]:
     """(method, path, operation id, scope) of every API operation; scope "none" for the routes
     that take no key (health, heartbeat pings, sign-in), "operator" for those only the

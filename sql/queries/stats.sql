@@ -4,21 +4,15 @@
 -- the quorum rule; a region id = that region alone.
 
 -- name: stats_monitor
--- The monitor, with how far back each store is whole (retention_horizons) to state which
+-- The monitor, with how far back each store is whole (retention_kept) to state which
 -- part of a window the figures cover; in the same round trip.
 SELECT m.*, h.raw_from, h.hourly_from, h.daily_from
-FROM monitors m, (SELECT max(kept_from) FILTER (WHERE source = 'raw') AS raw_from,
-                         max(kept_from) FILTER (WHERE source = '1 hour') AS hourly_from,
-                         max(kept_from) FILTER (WHERE source = '1 day') AS daily_from
-                  FROM retention_horizons) AS h
+FROM monitors m, retention_kept h
 WHERE m.id = %(id)s AND m.account_id = %(account_id)s;
 
 -- name: stats_monitors_by_tag
 SELECT m.id, m.slo_target::float8 AS slo_target, m.regions, h.raw_from, h.hourly_from, h.daily_from
-FROM monitors m, (SELECT max(kept_from) FILTER (WHERE source = 'raw') AS raw_from,
-                         max(kept_from) FILTER (WHERE source = '1 hour') AS hourly_from,
-                         max(kept_from) FILTER (WHERE source = '1 day') AS daily_from
-                  FROM retention_horizons) AS h
+FROM monitors m, retention_kept h
 WHERE m.account_id = %(account_id)s AND %(tag)s = ANY (m.tags) ORDER BY m.id;
 
 -- name: stats_window_excluded
