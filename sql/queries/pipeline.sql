@@ -11,19 +11,22 @@ RETURNING swept_to;
 -- is Knuth's multiplicative hash of the id modulo the interval. Slots before the monitor
 -- was created or its schedule (interval, regions, enabled) last changed are skipped (they
 -- may have been different then); other changes (a rename, a new target) do not matter.
+-- Whole seconds: a window closes at the second after it ends (floor), and a slot counts
+-- only from the first whole second of the monitor's schedule (ceil); a cast to bigint
+-- would round instead and could mark a slot half a second early.
 -- ON CONFLICT DO NOTHING: a real result is never overwritten.
 WITH m AS (
     SELECT m.id, r.id AS region_id, m.interval_s,
            ((m.id::bigint * 2654435761) & 4294967295) %% m.interval_s AS phase,
            (m.timeout_ms::bigint * greatest(1, coalesce((m.expectations ->> 'attempts')::int, 1)))
                / 1000 + %(grace_s)s AS span_s,
-           extract(epoch FROM greatest(m.created_at, m.schedule_changed_at))::bigint AS since
+           ceil(extract(epoch FROM greatest(m.created_at, m.schedule_changed_at)))::bigint AS since
     FROM monitors m
     JOIN regions r ON r.name = ANY (m.regions)
     WHERE m.enabled
 ), w AS (
-    SELECT m.*, extract(epoch FROM %(swept_to)s::timestamptz)::bigint - m.span_s AS lo,
-                extract(epoch FROM %(now)s::timestamptz)::bigint - m.span_s AS hi
+    SELECT m.*, floor(extract(epoch FROM %(swept_to)s::timestamptz))::bigint - m.span_s AS lo,
+                floor(extract(epoch FROM %(now)s::timestamptz))::bigint - m.span_s AS hi
     FROM m
 ), slots AS (
     SELECT w.id, w.region_id, s
