@@ -84,6 +84,18 @@ class RateLimits:
             return None
         return Verdict(per_minute, 0, max(1, math.ceil(reset - time.time())))
 
+    async def exceeded(self, kind: str, identifier: str, per_minute: int) -> Verdict | None:
+        """The refusal ``kind``/``identifier`` would get now, without counting a request; None
+        when it is within its limit (or Redis cannot say)."""
+        item = self._items.get(per_minute) or RateLimitItemPerMinute(per_minute)
+        key = item.key_for(kind, identifier)
+        try:
+            if await self.storage.get(key) < per_minute:
+                return None
+            reset = await self.storage.get_expiry(key)
+        except StorageError:
+            return None
+        return Verdict(per_minute, 0, max(1, math.ceil(reset - time.time())))
 
     async def _incr(self, key: str, expiry: int) -> int:
         """This request's count in the window: its place in the increment it shares."""

@@ -28,6 +28,7 @@ OPERATOR_TOKEN_PREFIX = "vop_"
 # never tells which emails exist: a counter, then a lock key living as long as the lockout.
 LOGIN_FAILURES_KEY = "vigil:login:failures:"
 LOGIN_LOCK_KEY = "vigil:login:locked:"
+LOGIN_LOCKOUTS_KEY = "vigil:login:lockouts:"
 
 # Hardening: the largest ids PostgreSQL's integer / bigint columns hold; API query
 # parameters compared with such columns are bounded by these, so a huge value is a 400.

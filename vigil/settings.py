@@ -33,9 +33,11 @@ class Settings(BaseSettings):
     jwt_secret: str = Field(default="", repr=False)
     access_token_minutes: int = Field(default=15, ge=1, le=1440)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
-    # This many wrong passwords in a row lock an email for lockout_seconds.
+    # This many wrong passwords in a row lock an email: for lockout_seconds the first time,
+    # twice as long each time after, up to lockout_max_seconds, until a sign-in succeeds.
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_seconds: int = Field(default=900, ge=1)
+    login_lockout_max_seconds: int = Field(default=86400, ge=1)
     # argon2id cost: argon2-cffi's defaults (RFC 9106 low-memory profile); tests lower them.
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
