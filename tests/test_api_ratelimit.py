@@ -118,3 +118,39 @@ async def test_concurrent_hits_share_increments_and_the_count_stays_exact(settin
     assert sorted(v.remaining for v in verdicts if v.retry_after is None) == list(range(10))
     assert sum(v.retry_after is not None for v in verdicts) == 5 and again.retry_after is not None
     assert sum(calls) == 16 and len(calls) < 16  # one Redis call carried several requests
+
+
+async def test_two_processes_taking_blocks_never_let_more_than_the_limit_through(settings, monkeypatch):
+    import redis.asyncio as aioredis
+    from limits.aio.storage import RedisStorage
+
+    import api.ratelimit
+    from api.ratelimit import RateLimits
+
+    calls = []
+    incr = RedisStorage.incr
+
+    async def counted(self, key, expiry, amount=1):
+        calls.append(amount)
+        return await incr(self, key, expiry, amount)
+    monkeypatch.setattr(RedisStorage, "incr", counted)
+    redis = aioredis.from_url(settings.redis_url)
+    try:
+        one, two = RateLimits(settings, redis.connection_pool), RateLimits(settings, redis.connection_pool)
+        verdicts = [await (one if i % 3 else two).hit("key", "busy", 1000) for i in range(1100)]
+        accepted = [v for v in verdicts if v.retry_after is None]
+        # Each process takes blocks of 10 places: every place is handed out once, and the
+        # places a process still holds when the limit is reached are all it can cost.
+        assert 1000 - 2 * 9 <= len(accepted) <= 1000
+        assert len({v.remaining for v in accepted}) == len(accepted)
+        assert len(calls) <= 1100 // 10 + 2 and set(calls) == {10}
+        refused = verdicts[-1]
+        assert refused.retry_after is not None and 1 <= refused.retry_after <= 60
+        # A block ends with its window: past it the next request asks Redis again.
+        before = len(calls)
+        later = api.ratelimit.time.time() + 61
+        monkeypatch.setattr(api.ratelimit.time, "time", lambda: later)
+        await one.hit("key", "busy", 1000)
+        assert len(calls) == before + 1
+    finally:
+        await redis.aclose()
