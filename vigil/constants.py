@@ -8,6 +8,9 @@ API_PREFIX = "/api/v1"
 
 # arq queues: one per region, so a worker serves exactly one region.
 CHECK_QUEUE_PREFIX = "vigil:checks:"
+# The periodic jobs' queues: each cron worker polls its own.
+AGGREGATOR_QUEUE = "vigil:aggregator"
+EVALUATOR_QUEUE = "vigil:evaluator"
 # Scheduler watermark: the last slot second fully enqueued, per region. Kept in Redis
 # beside the queue it describes; if Redis loses it, the scheduler restarts from "now"
 # and the slots in between are reported missed, never silently absent.
