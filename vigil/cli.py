@@ -65,7 +65,7 @@ def cmd_api(args: argparse.Namespace) -> int:
 
     s = get_settings()
     uvicorn.run("api.app:create_app", factory=True, host=args.host or s.api_host,
-                port=args.port or s.api_port, loop="uvloop", log_level="warning",
+                port=args.port or s.api_port, loop="uvloop", http="httptools", log_level="warning",
                 access_log=False, workers=args.workers, server_header=False)
     return 0
 
