@@ -64,6 +64,8 @@ def test_a_registered_kind_is_validated_and_documented_by_the_api(echo_api):
     assert "echo" in schemas["MonitorCreate"]["properties"]["kind"]["enum"]
     assert {"$ref": "#/components/schemas/EchoOptions"} in schemas["MonitorCreate"]["properties"]["expectations"]["oneOf"]
     assert "word" in schemas["EchoOptions"]["properties"]
+    timeout = schemas["MonitorCreate"]["properties"]["timeout_ms"]  # the widest bounds, said to vary
+    assert timeout["maximum"] == 120_000 and "kind" in timeout["description"]
 
     r = client.post(M, json={"name": "e", "kind": "echo", "target": "echo://hello", "expectations": {"word": "hello"}})
     assert r.status_code == 201, r.text

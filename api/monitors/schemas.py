@@ -23,21 +23,24 @@ RegionName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,31}
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 # Everything about a kind comes from its module in ingest/checks/, through the registry.
-Kind = KINDS.names_literal()
+KindName = KINDS.names_literal()
 # What makes a check 'up', beyond the kind's default, and how it is made: each kind's own
 # options, chosen by the monitor's kind.
 Expectations = KINDS.options_union()
 TIMEOUTS = KINDS.timeout_envelope()
+# Said in the document only where it is so: the bounds above are then the widest of any kind.
+TIMEOUTS_VARY = "per try; the default and bounds are the monitor's kind's (see `vigil check --help`)"
 
 
 class MonitorFields(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    kind: Kind = KINDS.default.name  # type: ignore[valid-type]
+    kind: KindName = KINDS.default.name  # type: ignore[valid-type]
     target: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
     interval_s: int = Field(default=60, ge=MIN_INTERVAL_SECONDS, le=MAX_INTERVAL_SECONDS)
-    timeout_ms: int = Field(default=TIMEOUTS.default_ms, ge=TIMEOUTS.min_ms, le=TIMEOUTS.max_ms)
+    timeout_ms: int = Field(default=TIMEOUTS.default_ms, ge=TIMEOUTS.min_ms, le=TIMEOUTS.max_ms,
+                            description=TIMEOUTS_VARY if len({k.timeouts for k in KINDS.values()}) > 1 else None)
     regions: list[RegionName] = Field(default_factory=lambda: ["local"], min_length=1, max_length=16)
     # Optional for clients: the validator below fills in {} of the monitor's kind.
     expectations: Expectations = Field(default_factory=KINDS.default.options)  # type: ignore[valid-type]
