@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, NamedTuple, Protocol
 
 import aiohttp
@@ -29,6 +29,15 @@ class MonitorSpec:
     attempts: int = 1
     # The slot's time budget for all attempts together; 0 = unknown (attempts * timeout).
     interval_s: int = 0
+
+    def payload(self) -> SpecTuple:
+        """The spec as a job carries it: its fields in order; MonitorSpec(*payload) rebuilds it."""
+        return tuple(getattr(self, name) for name in _SPEC_FIELDS)
+
+
+# A job's payload per monitor: MonitorSpec's fields in order (tuples keep the arq job small).
+SpecTuple = tuple[int, str, str, int, dict, int, int]
+_SPEC_FIELDS = tuple(f.name for f in fields(MonitorSpec))
 
 
 @dataclass(slots=True)
