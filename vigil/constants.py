@@ -38,7 +38,6 @@ LOGIN_LOCKOUTS_KEY = "vigil:login:lockouts:"
 PG_INT_MAX = 2**31 - 1
 PG_BIGINT_MAX = 2**63 - 1
 
-MONITOR_KINDS = ("http", "tcp", "dns", "tls", "heartbeat")
 MIN_INTERVAL_SECONDS = 10
 MAX_INTERVAL_SECONDS = 86_400
 # Regions are shared by every account (a region is where workers run); tenants may name new
