@@ -25,7 +25,7 @@ CREATE TEMP TABLE rule_transitions (
 ) ON COMMIT DROP;
 
 -- name: eval_down
--- Slots are judged by the one slot rule, vigil_slot_status (sql/0011_slot_rule.sql), under
+-- Slots are judged by the one slot rule, vigil_slot_status (sql/functions/slots.sql), under
 -- the rule's quorum. A region of the monitor with no result yet (pending: its check may still
 -- arrive, or the sweeper will mark it missed) could turn out up, down or missed; a slot is
 -- decided once its status is the same whether the pending regions end missed or down (then
