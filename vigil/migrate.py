@@ -83,16 +83,24 @@ def migrate(settings: Settings, up_to: str | None = None) -> list[str]:
                     if name in done or (up_to is not None and name[:4] > up_to):
                         continue
                     log.info("applying migration %s", name)
-                    conn.execute(path.read_text())
+                    _run(conn, path)
                     conn.execute("INSERT INTO schema_migrations (name) VALUES (%s)", (name,))
                     applied.append(name)
                 if up_to is None:
                     for path in function_files():
                         log.debug("applying functions %s", path.name)
-                        conn.execute(path.read_text())
+                        _run(conn, path)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_ID,))
     return applied
+
+
+def _run(conn: psycopg.Connection, path: Traversable) -> None:
+    try:
+        conn.execute(path.read_text())
+    except psycopg.Error as exc:
+        exc.add_note(f"while applying {path} (nothing was applied: the whole run rolled back)")
+        raise
 
 
 APP_ROLE = "vigil_app"

@@ -2,6 +2,30 @@
 -- aggregator/histogram.py; this mirrors it and tests/test_histogram.py checks both give
 -- identical bounds, entries and quantiles.
 
+-- A histogram is a sorted int4[] of packed entries: the bucket index in the low
+-- vigil_hist_index_bits() bits, the count above them (aggregator/histogram.py: INDEX_BITS,
+-- MAX_COUNT, pack, unpack). The layout is these four helpers and nothing else: IMMUTABLE
+-- single-SELECT SQL functions, which the planner inlines and folds to constants, so a call
+-- costs what the arithmetic written out costs.
+CREATE OR REPLACE FUNCTION vigil_hist_index_bits() RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 11 $$;
+
+-- The largest count one entry holds: int4 leaves 31 - index bits for it; larger counts are
+-- split over several entries.
+CREATE OR REPLACE FUNCTION vigil_hist_entry_max_count() RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT (1 << (31 - vigil_hist_index_bits())) - 1 $$;
+
+CREATE OR REPLACE FUNCTION vigil_hist_entry(bucket_index integer, n bigint) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT (bucket_index + n * (1 << vigil_hist_index_bits()))::integer
+$$;
+
+CREATE OR REPLACE FUNCTION vigil_hist_entry_bucket(entry integer) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT entry & ((1 << vigil_hist_index_bits()) - 1) $$;
+
+CREATE OR REPLACE FUNCTION vigil_hist_entry_count(entry integer) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT entry >> vigil_hist_index_bits() $$;
+
 -- Bound k = ceil(GAMMA^k), duplicates dropped, up to the first bound above int4's maximum.
 -- Computed here once and frozen into vigil_hist_bounds() as a literal, so the planner folds
 -- it into a constant.
@@ -36,17 +60,22 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 -- Any packed entries (unsorted, repeated indexes) -> the canonical form: sorted by index,
--- one entry per index, counts above 2^20 - 1 split into full entries then the remainder.
+-- one entry per index, counts above vigil_hist_entry_max_count() split into full entries
+-- then the remainder.
 CREATE OR REPLACE FUNCTION vigil_hist_compact(h integer[]) RETURNS vigil_hist
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT coalesce(array_agg((s.k + 2048 * least(s.c - p * 1048575, 1048575))::integer
+    SELECT coalesce(array_agg(vigil_hist_entry(s.k, least(s.c - p * vigil_hist_entry_max_count(),
+                                                          vigil_hist_entry_max_count()))
                               ORDER BY s.k, p), '{}')::vigil_hist
-    FROM (SELECT e & 2047 AS k, sum(e >> 11) AS c FROM unnest(h) AS e GROUP BY 1) AS s,
-         generate_series(0, ((s.c - 1) / 1048575)::integer) AS p
+    FROM (SELECT vigil_hist_entry_bucket(e) AS k, sum(vigil_hist_entry_count(e)) AS c
+          FROM unnest(h) AS e GROUP BY 1) AS s,
+         generate_series(0, ((s.c - 1) / vigil_hist_entry_max_count())::integer) AS p
 $$;
 
 CREATE OR REPLACE FUNCTION vigil_hist_count(h vigil_hist) RETURNS bigint
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT coalesce(sum(e >> 11), 0)::bigint FROM unnest(h) AS e $$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(sum(vigil_hist_entry_count(e)), 0)::bigint FROM unnest(h) AS e
+$$;
 
 -- Merge transition: concatenate, compacting whenever the state grows past 8192 entries so
 -- merging many histograms stays linear.
@@ -89,7 +118,7 @@ DECLARE
     result float8[] := '{}';
 BEGIN
     FOREACH e IN ARRAY entries LOOP
-        n := n + (e >> 11);
+        n := n + vigil_hist_entry_count(e);
     END LOOP;
     IF n = 0 THEN
         RETURN NULL;
@@ -104,12 +133,12 @@ BEGIN
         cum := 0;
         v_lo := NULL;
         FOREACH e IN ARRAY entries LOOP
-            cum := cum + (e >> 11);
+            cum := cum + vigil_hist_entry_count(e);
             IF v_lo IS NULL AND cum > lo THEN
-                v_lo := vigil_hist_value(e & 2047);
+                v_lo := vigil_hist_value(vigil_hist_entry_bucket(e));
             END IF;
             IF cum > hi THEN
-                v_hi := vigil_hist_value(e & 2047);
+                v_hi := vigil_hist_value(vigil_hist_entry_bucket(e));
                 EXIT;
             END IF;
         END LOOP;

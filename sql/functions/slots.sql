@@ -8,7 +8,17 @@
 -- its wrappers vigil_monitor_slots, notify_slot_states), the slot_region_agreement view and
 -- the evaluator's down rule (sql/queries/evaluator.sql). vigil_raw_stats and
 -- vigil_raw_rows_stats (windows.sql) apply the same rule to the rollups; tests/test_slot_rule.py feeds the same slots through all of them.
--- error_kind 13 = vigil.constants.ErrorKind.missed.
+
+-- The error_kind of a missed marker, the row the sweeper writes for a region that sent no
+-- result for a slot in time (vigil.constants.ErrorKind.missed). A missed region is neither up
+-- nor down. Like the helpers below, an IMMUTABLE single-SELECT SQL function: the planner
+-- inlines it and folds the constant.
+CREATE OR REPLACE FUNCTION vigil_missed_kind() RETURNS smallint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 13::smallint $$;
+
+-- A result that counts as down: failed, and not a missed marker.
+CREATE OR REPLACE FUNCTION vigil_result_down(up boolean, error_kind smallint) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT NOT up AND error_kind <> vigil_missed_kind() $$;
 
 -- A simple IMMUTABLE SQL function: the planner inlines it into the calling query, so using it
 -- in set-based statements costs nothing over writing the CASE out.
@@ -34,8 +44,8 @@ LANGUAGE sql STABLE AS $$
            s.n_up::integer, s.n_down::integer, s.n_missed::integer, s.latency_us::integer
     FROM (SELECT r.monitor_id, r.time,
                  count(*) FILTER (WHERE r.up) AS n_up,
-                 count(*) FILTER (WHERE NOT r.up AND r.error_kind <> 13) AS n_down,
-                 count(*) FILTER (WHERE r.error_kind = 13) AS n_missed,
+                 count(*) FILTER (WHERE vigil_result_down(r.up, r.error_kind)) AS n_down,
+                 count(*) FILTER (WHERE r.error_kind = vigil_missed_kind()) AS n_missed,
                  avg(r.latency_us) FILTER (WHERE r.up) AS latency_us
           FROM check_results r
           WHERE r.monitor_id = ANY (monitor_ids) AND r.time >= from_ts AND r.time < to_ts
@@ -75,7 +85,7 @@ SELECT s.monitor_id, s.time, cardinality(m.regions) AS regions_expected,
        vigil_slot_status(s.n_down, s.n_up + s.n_down, m.region_quorum) AS status
 FROM (SELECT r.monitor_id, r.time,
              count(*) FILTER (WHERE r.up) AS n_up,
-             count(*) FILTER (WHERE NOT r.up AND r.error_kind <> 13) AS n_down,
-             count(*) FILTER (WHERE r.error_kind = 13) AS n_missed
+             count(*) FILTER (WHERE vigil_result_down(r.up, r.error_kind)) AS n_down,
+             count(*) FILTER (WHERE r.error_kind = vigil_missed_kind()) AS n_missed
       FROM check_results r GROUP BY r.monitor_id, r.time) s
 JOIN monitors m ON m.id = s.monitor_id;

@@ -23,8 +23,8 @@ RETURNS TABLE (bucket timestamptz, monitor_id integer, region_id smallint, slots
 LANGUAGE sql STABLE AS $$
     WITH r AS (
         SELECT c.time, c.monitor_id, c.region_id, c.up, c.latency_us,
-               NOT c.up AND c.error_kind <> 13 AS down,
-               NOT c.up AND c.error_kind = 13 AS missed
+               vigil_result_down(c.up, c.error_kind) AS down,
+               NOT c.up AND c.error_kind = vigil_missed_kind() AS missed
         FROM check_results c
         WHERE (monitor_ids IS NULL OR c.monitor_id = ANY (monitor_ids))
           AND c.time >= from_ts AND c.time < to_ts),
@@ -35,11 +35,11 @@ LANGUAGE sql STABLE AS $$
                vigil_hist_index(r.latency_us) AS k, count(*) AS c
         FROM r WHERE r.up GROUP BY 1, 2, 3, 4),
     hist_region AS (
-        SELECT bk.bucket, bk.monitor_id, bk.region_id, array_agg((bk.k + 2048 * bk.c)::integer ORDER BY bk.k) AS hist
+        SELECT bk.bucket, bk.monitor_id, bk.region_id, array_agg(vigil_hist_entry(bk.k, bk.c) ORDER BY bk.k) AS hist
         FROM bk GROUP BY 1, 2, 3),
     hist_monitor AS (
-        SELECT m.bucket, m.monitor_id, array_agg((m.k + 2048 * m.c)::integer ORDER BY m.k) AS hist
-        FROM (SELECT bk.bucket, bk.monitor_id, bk.k, sum(bk.c) AS c FROM bk GROUP BY 1, 2, 3) AS m
+        SELECT m.bucket, m.monitor_id, array_agg(vigil_hist_entry(m.k, m.c) ORDER BY m.k) AS hist
+        FROM (SELECT bk.bucket, bk.monitor_id, bk.k, sum(bk.c)::bigint AS c FROM bk GROUP BY 1, 2, 3) AS m
         GROUP BY 1, 2),
     counts AS (
         SELECT time_bucket(interval '1 hour', r.time) AS bucket, r.monitor_id, r.region_id,
@@ -101,12 +101,12 @@ BEGIN
         RETURN QUERY
         WITH r AS (
             SELECT time_bucket(interval '1 hour', u.time) AS bucket, u.monitor_id, u.region_id, u.up,
-                   u.latency_us, NOT u.up AND u.error_kind <> 13 AS down, NOT u.up AND u.error_kind = 13 AS missed
+                   u.latency_us, vigil_result_down(u.up, u.error_kind) AS down, NOT u.up AND u.error_kind = vigil_missed_kind() AS missed
             FROM unnest(times, monitor_ids, region_ids, ups, error_kinds, latencies)
                  AS u(time, monitor_id, region_id, up, error_kind, latency_us)),
         -- At most 360 results per hour and region: each count packs into one entry.
         h AS (
-            SELECT b.bucket, b.monitor_id, b.region_id, array_agg((b.k + 2048 * b.c)::integer ORDER BY b.k) AS hist
+            SELECT b.bucket, b.monitor_id, b.region_id, array_agg(vigil_hist_entry(b.k, b.c) ORDER BY b.k) AS hist
             FROM (SELECT r.bucket, r.monitor_id, r.region_id, vigil_hist_index(r.latency_us) AS k, count(*) AS c
                   FROM r WHERE r.up GROUP BY 1, 2, 3, 4) AS b
             GROUP BY 1, 2, 3)
@@ -126,12 +126,12 @@ BEGIN
         RETURN QUERY
         WITH r AS (
             SELECT u.time, u.monitor_id, u.up, u.latency_us,
-                   NOT u.up AND u.error_kind <> 13 AS down, NOT u.up AND u.error_kind = 13 AS missed
+                   vigil_result_down(u.up, u.error_kind) AS down, NOT u.up AND u.error_kind = vigil_missed_kind() AS missed
             FROM unnest(times, monitor_ids, region_ids, ups, error_kinds, latencies)
                  AS u(time, monitor_id, region_id, up, error_kind, latency_us)),
         -- Counts per latency bucket over all regions: at most 360 per hour and region.
         h AS (
-            SELECT b.bucket, b.monitor_id, array_agg((b.k + 2048 * b.c)::integer ORDER BY b.k) AS hist
+            SELECT b.bucket, b.monitor_id, array_agg(vigil_hist_entry(b.k, b.c) ORDER BY b.k) AS hist
             FROM (SELECT time_bucket(interval '1 hour', r.time) AS bucket, r.monitor_id,
                          vigil_hist_index(r.latency_us) AS k, count(*) AS c
                   FROM r WHERE r.up GROUP BY 1, 2, 3) AS b

@@ -47,7 +47,7 @@ WITH t AS (
     SELECT since, array_agg(DISTINCT monitor_id) AS ids FROM t GROUP BY since
 ), slots AS (
     SELECT r.monitor_id, r.time,
-           count(*) FILTER (WHERE NOT r.up AND r.error_kind <> 13) AS down_n,
+           count(*) FILTER (WHERE vigil_result_down(r.up, r.error_kind)) AS down_n,
            count(*) FILTER (WHERE r.up) AS up_n, count(*) AS seen_n
     -- one scan per (lookback, region), fenced so the region is a constant of the scan: with
     -- monitor and region fixed, the time range bounds each descent, and a monitor's older
