@@ -87,6 +87,9 @@ $$;
 -- the window functions against exact answers from raw rows): per_region true gives the
 -- per-region rows, false the region_id 0 rows under the quorum rule, so a window computes
 -- only the half it asks for. PL/pgSQL so both plans are cached for the session.
+-- vigil_raw_stats keeps its own body rather than passing its rows through this one: the
+-- aggregator rolls a day of every monitor in one statement, and those rows as arrays would
+-- all be held in memory at once.
 CREATE OR REPLACE FUNCTION vigil_raw_rows_stats(times timestamptz[], monitor_ids integer[], region_ids smallint[],
                                      ups boolean[], error_kinds smallint[], latencies integer[],
                                      per_region boolean)
