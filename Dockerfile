@@ -11,9 +11,6 @@ COPY notify notify
 COPY benchmarks benchmarks
 COPY sql sql
 RUN pip install --no-cache-dir .
-# Run the packages from /app, beside sql/ (migrations and named queries are read from the
-# source tree), not from the copies pip put in site-packages.
-ENV PYTHONPATH=/app
 RUN useradd --system vigil
 USER vigil
 ENTRYPOINT ["vigil"]

@@ -1,4 +1,4 @@
-"""The latency histogram layout, defined here once and mirrored in SQL (sql/0003_rollups.sql).
+"""The latency histogram layout, defined here once and mirrored in SQL (sql/functions/histogram.sql).
 
 Buckets are logarithmic (DDSketch-like) over integer microseconds: bound k is
 ``ceil(GAMMA ** k)``, duplicates dropped, so values below ~100 µs each get their own

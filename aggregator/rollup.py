@@ -2,7 +2,7 @@
 
 State: rollup_state holds how far each width is rolled (a watermark); rollup_dirty lists the
 (monitor, hour) pairs that got rows after they may have been rolled (marked by a trigger, see
-sql/0016_late_rows_per_monitor.sql). One run:
+sql/functions/late_rows.sql). One run:
 
 1. re-rolls each dirty monitor's hour below the hourly watermark, and that monitor's day;
    other monitors of the hour are left alone. A mark whose hour's raw rows retention has
@@ -32,7 +32,7 @@ HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 # An hour is rolled once it ended this long ago. The late-row trigger marks rows older
 # than 2 minutes, so a writer transaction shorter than 3 minutes either is visible to the
-# roll or marks its hour dirty (see sql/0003_rollups.sql).
+# roll or marks its hour dirty (see sql/functions/late_rows.sql).
 ROLL_DELAY = timedelta(minutes=5)
 LOCK_KEY = 0x56494732  # "VIG2"
 

@@ -40,7 +40,7 @@ QS = (0.5, 0.95, 0.99, 0.999)
 
 EXACT = """
 WITH r AS (
-    SELECT time, up, NOT up AND error_kind <> 13 AS down, latency_us FROM check_results
+    SELECT time, up, vigil_result_down(up, error_kind) AS down, latency_us FROM check_results
     WHERE monitor_id = %(m)s AND time >= %(f)s AND time < %(t)s),
 slot AS (SELECT time, count(*) FILTER (WHERE up) AS n_up, count(*) FILTER (WHERE down) AS n_down
          FROM r GROUP BY time),

@@ -1,10 +1,10 @@
 """The window path as it was before sql/0013_window_speed.sql, for `benchmarks.queries
---compare`: 0003's vigil_window_parts (created in the benchmark's throwaway database as
-vigil_window_parts_0003) and the pieces fetched as text into dicts, merged as before."""
+--compare`: the first vigil_window_parts (benchmarks/window_parts_before.sql, created in the
+benchmark's throwaway database as vigil_window_parts_0003) and the pieces fetched as text
+into dicts, merged as before."""
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
@@ -17,14 +17,13 @@ from psycopg.rows import dict_row
 from aggregator import histogram
 from aggregator.windows import COUNTS, derive
 
-SQL_0003 = Path(__file__).resolve().parent.parent / "sql" / "0003_rollups.sql"
+WINDOW_PARTS_BEFORE = Path(__file__).resolve().parent / "window_parts_before.sql"
 
 
 def install(conn: psycopg.Connection) -> None:
-    """Create 0003's vigil_window_parts as vigil_window_parts_0003 (throwaway databases only)."""
-    text = SQL_0003.read_text()
-    body = re.search(r"CREATE FUNCTION vigil_window_parts\(.*?\n\$\$;\n", text, re.S).group(0)
-    conn.execute(body.replace("vigil_window_parts(", "vigil_window_parts_0003(", 1))
+    """Create the first vigil_window_parts as vigil_window_parts_0003 (throwaway databases only)."""
+    text = WINDOW_PARTS_BEFORE.read_text()
+    conn.execute(text.replace("CREATE FUNCTION vigil_window_parts(", "CREATE FUNCTION vigil_window_parts_0003(", 1))
 
 
 async def window_stats(conn: psycopg.AsyncConnection, monitor_id: int, from_ts: datetime,

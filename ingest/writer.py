@@ -16,7 +16,7 @@ Past ``max_buffer_rows`` a write is refused: logged, counted in ``dropped_rows``
 its last try.
 
 A row older than the raw horizon (its hour's raw rows were dropped by retention; only the
-rollup is left) is refused by the database (sql/0016_late_rows_per_monitor.sql) and counted
+rollup is left) is refused by the database (sql/functions/late_rows.sql) and counted
 there per monitor and hour; the writer logs it and counts it in ``refused_rows``."""
 
 from __future__ import annotations

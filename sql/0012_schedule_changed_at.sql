@@ -8,14 +8,4 @@ ALTER TABLE monitors ADD COLUMN schedule_changed_at timestamptz;
 -- Existing monitors keep what the sweeper assumed so far.
 UPDATE monitors SET schedule_changed_at = updated_at WHERE updated_at > created_at;
 
-CREATE FUNCTION vigil_monitor_schedule_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    NEW.schedule_changed_at := now();
-    RETURN NEW;
-END $$;
-
--- WHEN is checked without calling the function, so other updates cost nothing extra.
-CREATE TRIGGER monitors_schedule_changed BEFORE UPDATE ON monitors FOR EACH ROW
-    WHEN (NEW.interval_s IS DISTINCT FROM OLD.interval_s OR NEW.regions IS DISTINCT FROM OLD.regions
-          OR NEW.enabled IS DISTINCT FROM OLD.enabled)
-    EXECUTE FUNCTION vigil_monitor_schedule_changed();
+-- The trigger that sets it is in sql/functions/schedule.sql.

@@ -92,7 +92,7 @@ async def test_late_rows_for_a_rolled_hour_are_seen_at_once_and_rolled_again(set
 
 async def test_a_window_of_several_raw_pieces_equals_the_exact_answer_per_region(settings, db):
     # Raw pieces: the unaligned head, a dirty (late-row) hour and the open hour, read in
-    # one statement and summarised together (sql/0013_window_speed.sql).
+    # one statement and summarised together (vigil_window_parts, sql/functions/windows.sql).
     mid, regions, cols, start, now = _history(db, days=2, seed=11)
     await _roll(settings)
     hour = start - start % HOUR + 7 * HOUR

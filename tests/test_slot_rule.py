@@ -1,7 +1,7 @@
-"""The per-slot quorum rule is defined once (vigil_slot_status, sql/0011_slot_rule.sql): the
+"""The per-slot quorum rule is defined once (vigil_slot_status, sql/functions/slots.sql): the
 same scripted slots, fed through every reader of slots, are judged alike. That includes the
 raw statistics behind the rollups and the windows (vigil_raw_stats, vigil_raw_rows_stats,
-sql/0015_one_rule_everywhere.sql): the aggregator's rolled-up hour and the window's raw piece."""
+sql/functions/windows.sql): the aggregator's rolled-up hour and the window's raw piece."""
 
 from __future__ import annotations
 

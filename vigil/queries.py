@@ -1,20 +1,21 @@
 """Named SQL: every query lives in sql/queries/*.sql under a ``-- name: <name>`` header
-and is looked up by name, so the same statement is never written twice in Python."""
+and is looked up by name, so the same statement is never written twice in Python. The files
+are package data of the `sql` package, found without the source tree."""
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
+from importlib.resources import files
 
-QUERY_DIR = Path(__file__).resolve().parent.parent / "sql" / "queries"
+QUERY_DIR = files("sql") / "queries"
 _HEADER = re.compile(r"^--\s*name:\s*([a-z0-9_]+)\s*$", re.MULTILINE)
 
 
 @lru_cache(maxsize=1)
 def _all() -> dict[str, str]:
     queries: dict[str, str] = {}
-    for path in sorted(QUERY_DIR.glob("*.sql")):
+    for path in sorted((p for p in QUERY_DIR.iterdir() if p.name.endswith(".sql")), key=lambda p: p.name):
         parts = _HEADER.split(path.read_text())
         for name, body in zip(parts[1::2], parts[2::2], strict=True):
             if name in queries:

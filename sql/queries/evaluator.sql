@@ -25,7 +25,7 @@ CREATE TEMP TABLE rule_transitions (
 ) ON COMMIT DROP;
 
 -- name: eval_down
--- Slots are judged by the one slot rule, vigil_slot_status (sql/0011_slot_rule.sql), under
+-- Slots are judged by the one slot rule, vigil_slot_status (sql/functions/slots.sql), under
 -- the rule's quorum. A region of the monitor with no result yet (pending: its check may still
 -- arrive, or the sweeper will mark it missed) could turn out up, down or missed; a slot is
 -- decided once its status is the same whether the pending regions end missed or down (then
@@ -47,7 +47,7 @@ WITH t AS (
     SELECT since, array_agg(DISTINCT monitor_id) AS ids FROM t GROUP BY since
 ), slots AS (
     SELECT r.monitor_id, r.time,
-           count(*) FILTER (WHERE NOT r.up AND r.error_kind <> 13) AS down_n,
+           count(*) FILTER (WHERE vigil_result_down(r.up, r.error_kind)) AS down_n,
            count(*) FILTER (WHERE r.up) AS up_n, count(*) AS seen_n
     -- one scan per (lookback, region), fenced so the region is a constant of the scan: with
     -- monitor and region fixed, the time range bounds each descent, and a monitor's older

@@ -7,7 +7,7 @@ RETURNING swept_to;
 -- name: sweep_missed_slots
 -- Every slot of every enabled monitor and region whose check window (timeout × attempts
 -- plus grace) closed in (swept_to, now] and that has no row gets a row with
--- error_kind = missed (13) and up = false. Slot maths as in ingest/slots.py: the phase
+-- error_kind = vigil_missed_kind() and up = false. Slot maths as in ingest/slots.py: the phase
 -- is Knuth's multiplicative hash of the id modulo the interval. Slots before the monitor
 -- was created or its schedule (interval, regions, enabled) last changed are skipped (they
 -- may have been different then); other changes (a rename, a new target) do not matter.
@@ -35,7 +35,7 @@ WITH m AS (
         w.hi, w.interval_s) AS s
 )
 INSERT INTO check_results (time, monitor_id, region_id, error_kind, attempts, up)
-SELECT to_timestamp(s), id, region_id, 13, 0, false
+SELECT to_timestamp(s), id, region_id, vigil_missed_kind(), 0, false
 FROM slots
 ON CONFLICT DO NOTHING;
 

@@ -1,6 +1,6 @@
 -- Stats API (api/stats/). Window figures come from the window functions' Python side
 -- (aggregator.windows); these are the series, slot-level and lookup queries. Slots are read
--- through vigil_monitor_slots (sql/0008_stats.sql). %(region_id)s NULL = all regions under
+-- through vigil_monitor_slots (sql/functions/slots.sql). %(region_id)s NULL = all regions under
 -- the quorum rule; a region id = that region alone.
 
 -- name: stats_monitor

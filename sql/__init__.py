@@ -1,0 +1,1 @@
+"""Vigil's SQL, shipped as package data: numbered migrations, functions/ and queries/ (docs/sql.md)."""
