@@ -1318,6 +1318,7 @@ CREATE TABLE public.users (
     failed_logins integer DEFAULT 0 NOT NULL,
     locked_until timestamp with time zone,
     disabled boolean DEFAULT false NOT NULL,
+    lockouts integer DEFAULT 0 NOT NULL,
     CONSTRAINT users_email_check CHECK (((length(email) >= 3) AND (length(email) <= 254))),
     CONSTRAINT users_role_check CHECK ((role = ANY (ARRAY['read'::text, 'write'::text, 'admin'::text])))
 );
