@@ -108,7 +108,7 @@ def test_a_registered_kind_is_run_by_vigil_check_with_its_own_flags(settings):
 
 def test_every_registered_kind_is_in_the_api_document_and_the_cli_parser():
     from api.app import create_app
-    from vigil.cli import build_parser
+    from vigil.commands.cli import build_parser
     from vigil.settings import Settings
 
     schemas = create_app(Settings()).openapi_schema.to_schema()["components"]["schemas"]

@@ -13,9 +13,9 @@ from notify.crypto import generate_key
 from notify.delivery import deliver_due
 from notify.transports.base import TransportContext
 from notify.transports.http import make_session
-from vigil import demo
+from vigil.commands import demo
+from vigil.commands.up import _ensure_demo
 from vigil.db import open_pool
-from vigil.up import _ensure_demo
 
 pytestmark = pytest.mark.timeout(90)
 

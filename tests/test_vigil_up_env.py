@@ -8,10 +8,10 @@ from aiohttp import web
 from ingest.checks.base import MonitorSpec
 from ingest.context import make_check_context
 from ingest.runner import run_check
+from vigil.commands.demo import make_app
+from vigil.commands.up import service_env
 from vigil.constants import ErrorKind
-from vigil.demo import make_app
 from vigil.settings import Settings
-from vigil.up import service_env
 
 pytestmark = pytest.mark.timeout(30)
 

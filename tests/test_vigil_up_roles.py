@@ -19,10 +19,10 @@ from psycopg import errors
 from aggregator.jobs import aggregate
 from tests.pipeline_fixtures import add_monitors
 from vigil.accounts import create_account_with_key
+from vigil.commands.up import SERVICES, prepare_database, service_database_url, stores
 from vigil.cronworker import run_job_once
 from vigil.devcluster import free_port
 from vigil.migrate import APP_ROLE
-from vigil.up import SERVICES, prepare_database, service_database_url, stores
 
 pytestmark = pytest.mark.timeout(180)
 

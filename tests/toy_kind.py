@@ -45,6 +45,6 @@ if __name__ == "__main__":
 
     KINDS.register(KIND)
 
-    from vigil.cli import main
+    from vigil.commands.cli import main
 
     main()

@@ -1,3 +1,3 @@
-from vigil.cli import main
+from vigil.commands.cli import main
 
 main()

@@ -7,19 +7,15 @@ import os
 import secrets
 from pathlib import Path
 
+from vigil.paths import data_dir
 from vigil.settings import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
 MIN_SECRET_LENGTH = 32  # HS256 wants a key at least as long as its 256-bit output
 SECRET_FILE = "jwt_secret"
 
 
 class SignInUnavailable(Exception):
     """Sign-in cannot work with these settings; the message says what to set."""
-
-
-def data_dir() -> Path:
-    return Path(os.environ.get("VIGIL_DATA_DIR", ROOT / ".data"))
 
 
 def stored_secret(data: Path) -> str:

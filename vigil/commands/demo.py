@@ -12,7 +12,7 @@ import time
 from aiohttp import web
 
 from notify.transports.webhook import SIGNATURE_HEADER, verify
-from vigil.demo_seed import webhook_secret
+from vigil.commands.demo_seed import webhook_secret
 
 # (name, path, interval) of the demo monitors; the target serves each path.
 DEMO_MONITORS = [

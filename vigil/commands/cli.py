@@ -142,13 +142,13 @@ def cmd_secret_key(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from vigil.up import up
+    from vigil.commands.up import up
 
     return up(demo=not args.no_demo)
 
 
 def cmd_demo_target(args: argparse.Namespace) -> int:
-    from vigil.demo import serve
+    from vigil.commands.demo import serve
 
     serve(args.port)
     return 0

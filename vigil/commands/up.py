@@ -23,13 +23,13 @@ from pathlib import Path
 import psycopg
 
 from vigil.accounts import create_account_with_key
-from vigil.demo import DEMO_MONITORS
+from vigil.commands.demo import DEMO_MONITORS
 from vigil.devcluster import Postgres, Redis, wait_for_port
 from vigil.migrate import APP_ROLE, ensure_app_role, migrate
+from vigil.paths import data_dir
 from vigil.settings import Settings
 from vigil.signin import stored_secret
 
-ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("api", "scheduler", "worker", "aggregator", "evaluator", "notifier")
 # Services that connect as the tables' owner (the migrating role, here the cluster's
 # superuser) instead of vigil_app. The aggregator's retention calls drop_chunks and its
@@ -48,9 +48,9 @@ def _port_free(port: int) -> bool:
 
 def _ensure_demo(settings: Settings, demo_port: int, secret_key: str = "") -> str:
     """Create the demo account and monitors once (with a week of history, alert rules and a
-    webhook channel, see vigil/demo_seed.py); return a fresh demo API key (previous demo
+    webhook channel, see vigil/commands/demo_seed.py); return a fresh demo API key (previous demo
     keys are revoked: only hashes are stored, so an old key cannot be shown again)."""
-    from vigil.demo_seed import seed_demo
+    from vigil.commands.demo_seed import seed_demo
 
     base = f"http://127.0.0.1:{demo_port}"
     with psycopg.connect(settings.database_url) as conn:
@@ -151,7 +151,7 @@ def up(demo: bool = True) -> int:
     # job (whose shell made it ignore SIGINT).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
-    data = Path(os.environ.get("VIGIL_DATA_DIR", ROOT / ".data"))
+    data = data_dir()
     pg_port = int(os.environ.get("VIGIL_PG_PORT", "5433"))
     redis_port = int(os.environ.get("VIGIL_REDIS_PORT", "6380"))
     api_port = int(os.environ.get("VIGIL_API_PORT", "8080"))

@@ -22,7 +22,7 @@ from notify.crypto import encrypt_secrets
 from vigil.constants import ErrorKind
 
 DAYS = 7
-# Per demo target path (vigil/demo.py): median latency in µs, latency shape, down pattern.
+# Per demo target path (vigil/commands/demo.py): median latency in µs, latency shape, down pattern.
 PROFILES = {
     "/ok": (10_000, "lognormal", "rare"),
     "/api": (20_000, "pareto", "rare"),
