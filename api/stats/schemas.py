@@ -71,6 +71,16 @@ class GroupStatsRead(StatsRead):
     monitors: list[MonitorStats] = Field(description="the same figures for each monitor of the group")
 
 
+class MonitorWindow(Read):
+    """The window one monitor's answer covers."""
+
+    monitor_id: int
+    start: datetime = Field(description='serialised as "from"')
+    end: datetime = Field(description='serialised as "to"')
+    covered_from: datetime = Field(description=COVERED)
+    covered_to: datetime = Field(description=COVERED)
+
+
 class RegionStats(SlotCounts):
     region: str
     excluded_slots: int = Field(0, description="slots inside maintenance windows, left out of the counts")
@@ -78,12 +88,7 @@ class RegionStats(SlotCounts):
     latency_ms: Latency = Field(default_factory=Latency)
 
 
-class RegionsRead(Read):
-    monitor_id: int
-    start: datetime = Field(description='serialised as "from"')
-    end: datetime = Field(description='serialised as "to"')
-    covered_from: datetime = Field(description=COVERED)
-    covered_to: datetime = Field(description=COVERED)
+class RegionsRead(MonitorWindow):
     regions: list[RegionStats]
 
 
@@ -95,12 +100,7 @@ class SeriesPoint(SlotCounts):
     latency_p99_ms: float | None = None
 
 
-class SeriesRead(Read):
-    monitor_id: int
-    start: datetime = Field(description='serialised as "from"')
-    end: datetime = Field(description='serialised as "to"')
-    covered_from: datetime = Field(description=COVERED)
-    covered_to: datetime = Field(description=COVERED)
+class SeriesRead(MonitorWindow):
     region: str | None = None
     resolution: Literal["raw", "1h", "1d"]
     step_s: int
@@ -132,12 +132,7 @@ class Downtime(Read):
     ongoing: bool = Field(description="still down at the end of the window")
 
 
-class DowntimesRead(Read):
-    monitor_id: int
-    start: datetime = Field(description='serialised as "from"')
-    end: datetime = Field(description='serialised as "to"')
-    covered_from: datetime = Field(description=COVERED)
-    covered_to: datetime = Field(description=COVERED)
+class DowntimesRead(MonitorWindow):
     region: str | None = None
     downtime_s: float
     periods: list[Downtime]
