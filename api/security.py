@@ -13,6 +13,8 @@ from collections import Counter
 
 from litestar.types import Message, Scope
 
+from vigil.metrics import API_REFUSED
+
 log = logging.getLogger("vigil.security")
 
 EVENTS: Counter[str] = Counter()
@@ -31,6 +33,7 @@ def client_address(scope: Scope) -> str:
 
 def report(event: str, scope: Scope, key_prefix: str | None = None, **fields: object) -> None:
     EVENTS[event] += 1
+    API_REFUSED.labels(event).inc()
     record = {"event": event, "key_prefix": key_prefix, "client": client_address(scope),
               "path": scope.get("path"), "request_id": request_id(scope), **fields}
     log.warning(" ".join(f"{k}={v}" for k, v in record.items() if v is not None), extra={"security": record})

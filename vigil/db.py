@@ -5,10 +5,13 @@ from __future__ import annotations
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from vigil.metrics import TimedCursor
+
 
 async def open_pool(dsn: str, min_size: int = 1, max_size: int = 10, wait: bool = True,
                     dict_rows: bool = False) -> AsyncConnectionPool:
-    kwargs = {"row_factory": dict_row} if dict_rows else {}
+    # Every statement is timed into vigil_db_query_duration_seconds by its query name.
+    kwargs: dict = {"cursor_factory": TimedCursor, **({"row_factory": dict_row} if dict_rows else {})}
     pool = AsyncConnectionPool(dsn, min_size=min_size, max_size=max_size, open=False,
                                kwargs=kwargs, timeout=10, reconnect_timeout=0)
     await pool.open(wait=wait, timeout=30)
