@@ -29,7 +29,7 @@ async def aggregate(ctx: dict[str, Any]) -> int:
     except Exception:
         metrics.AGGREGATOR_FAILURES.inc()
         raise
-    metrics.HOURS_ROLLED.inc(rolled)
+    metrics.BUCKETS_ROLLED.inc(rolled)
     metrics.ROLLUP_DURATION.observe(time.perf_counter() - started)
     return rolled
 

@@ -89,7 +89,7 @@ WATERMARK_LAG = Gauge("vigil_aggregator_watermark_lag_seconds",
                       "65 minutes after it starts, so about 1-2 h is normal).")
 ROLLUP_DURATION = Histogram("vigil_aggregator_rollup_duration_seconds",
                             "Time of one aggregator run (roll, retention, packing).", buckets=SLOW)
-HOURS_ROLLED = Counter("vigil_aggregator_hours_rolled_total",
+BUCKETS_ROLLED = Counter("vigil_aggregator_buckets_rolled_total",
                        "Hour buckets rolled (new hours, and re-rolled (monitor, hour) pairs).")
 AGGREGATOR_FAILURES = Counter("vigil_aggregator_failures_total", "Aggregator runs that raised an error.")
 
