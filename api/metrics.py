@@ -17,6 +17,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from api.security import report
 from vigil.metrics import API_REQUESTS
 from vigil.operator import operator_token_matches
 
@@ -63,6 +64,7 @@ def metrics(request: Request) -> Response[bytes]:
     if not (settings.api_metrics_loopback and _loopback(request)):
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not operator_token_matches(token.strip(), settings.operator_token_hash):
+            report("auth_failed", request.scope, reason="metrics without the operator token")
             raise NotAuthorizedException("/metrics answers loopback and the operator token only: "
                                          "send 'Authorization: Bearer <operator token>'")
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -13,11 +13,13 @@ from collections import Counter
 
 from litestar.types import Message, Scope
 
-from vigil.metrics import API_REFUSED
+from vigil.metrics import API_REFUSED, REFUSAL_REASONS
 
 log = logging.getLogger("vigil.security")
 
 EVENTS: Counter[str] = Counter()
+for _reason in REFUSAL_REASONS:  # exported at 0 from the start, so rates and alerts see them
+    API_REFUSED.labels(_reason)
 REQUEST_ID_HEADER = b"x-request-id"
 _SANE_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 # A client address answered this many 4xx within BURST_WINDOW_SECONDS is logged once per window.

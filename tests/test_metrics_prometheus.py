@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -155,3 +156,24 @@ def test_prometheus_counts_every_check_and_the_refusals_of_a_stopped_target(stac
     assert stack.value(refreshes) > 0
     assert stack.value('vigil_writer_buffered_rows{job="worker"}') == 0
     assert stack.value('sum(vigil_writer_dropped_rows_total{job="worker"})') == 0
+
+
+@pytest.mark.timeout(60)
+def test_every_operations_dashboard_query_runs_on_prometheus_and_the_core_panels_answer(stack: Stack):
+    import json
+
+    dashboard = json.loads((Path(__file__).resolve().parent.parent / "grafana/dashboards/vigil-operations.json")
+                           .read_text())
+    answered = {}
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            # A range query, as Grafana asks (the instant answer of a rate may be empty).
+            now = time.time()
+            data = stack.prometheus.api("query_range", query=target["expr"], start=str(now - 120),
+                                        end=str(now), step="5")
+            answered[target["expr"]] = bool(data["result"])
+    core = [e for e in answered if any(m in e for m in (
+        "vigil_checks_processed_total", "vigil_checks_failed_total", "vigil_worker_queue_lag_seconds",
+        "vigil_db_query_duration_seconds", "vigil_api_request_duration_seconds_bucket",
+        "vigil_outbox_oldest_undelivered_age_seconds", "vigil_check_lateness_seconds"))]
+    assert core and all(answered[e] for e in core), {e: answered[e] for e in core}

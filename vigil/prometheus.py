@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vigil.devcluster import wait_for_port
+from vigil.devcluster import stop_process, wait_for_ok
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "prometheus" / "rules.yml"
@@ -69,19 +68,8 @@ class Prometheus:
              f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"],
             stdout=log, stderr=log, start_new_session=True)
         log.close()
-        wait_for_port(self.port, timeout)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.2)
-        raise RuntimeError(f"Prometheus did not become ready on port {self.port}; "
+        if not wait_for_ok(f"{self.url}/-/ready", timeout, self.proc):
+            raise RuntimeError(f"Prometheus did not become ready on port {self.port}; "
                            f"see {self.datadir / 'prometheus.log'}")
 
     def api(self, path: str, **params: str) -> object:
@@ -94,10 +82,4 @@ class Prometheus:
         return body["data"]
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 15.0)

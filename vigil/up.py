@@ -18,7 +18,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import psycopg
 
 from vigil.accounts import create_account_with_key
 from vigil.demo import DEMO_MONITORS
-from vigil.devcluster import Postgres, Redis, wait_for_port
+from vigil.devcluster import Postgres, Redis, wait_for_ok, wait_for_port
 from vigil.migrate import APP_ROLE, ensure_app_role, migrate
 from vigil.prometheus import METRICS_PORTS, PROMETHEUS_PORT, RULES, Prometheus, scrape_config
 from vigil.settings import Settings
@@ -245,15 +244,7 @@ def _print_tries(token: str, api_port: int, demo_port: int) -> None:
 
 
 def _wait_healthy(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
+    wait_for_ok(f"http://127.0.0.1:{port}/api/v1/health", timeout)
 
 
 def _stop(children: list[subprocess.Popen]) -> None:
