@@ -27,14 +27,6 @@ def _services() -> dict:
     return _config()["services"]
 
 
-def _mounts(service: dict) -> dict[str, str]:
-    out = {}
-    for v in service["volumes"]:
-        source, target = (v["source"], v["target"]) if isinstance(v, dict) else v.split(":")[:2]
-        out[target] = source
-    return out
-
-
 def metric_names(expr: str) -> set[str]:
     """The Vigil metrics a PromQL expression reads (histogram series by their family's name)."""
     return {re.sub(r"_(bucket|count|sum)$", "", m) for m in re.findall(r"\bvigil_\w+", expr)}
@@ -58,7 +50,9 @@ def test_compose_prometheus_scrapes_every_service_where_it_serves_metrics():
     prometheus = services["prometheus"]
     secret = jobs["api"]["authorization"]["credentials_file"]
     assert secret == f"/run/secrets/{prometheus['secrets'][0]['source']}"
-    mounts = _mounts(prometheus)
+    from tests.test_grafana_provisioning import _binds
+
+    mounts = _binds(prometheus)
     assert Path(mounts["/etc/prometheus/prometheus.yml"]) == CONFIG
     assert config["rule_files"] == ["/etc/prometheus/rules.yml"]
     assert Path(mounts["/etc/prometheus/rules.yml"]) == ROOT / "prometheus" / "rules.yml"
