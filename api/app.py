@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                       middleware=[DefineMiddleware(OperatorAuth)], security=[{"operatorToken": []}])
     app = Litestar(
         route_handlers=[Router(API_PREFIX, route_handlers=ROUTE_HANDLERS, guards=[scope_guard]), operator,
-                        metrics],
+                        *([metrics] if settings.metrics else [])],
         middleware=[auth, rate_limited],
         lifespan=[lifespan],
         exception_handlers={**HANDLERS, Exception: internal},
@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             render_plugins=[JsonRenderPlugin()],
         ),
     )
-    # Timed outside Litestar's middleware, so refused and unrouted requests are measured too.
-    app.asgi_handler = timed(app.asgi_handler)
+    if settings.metrics:
+        # Timed outside Litestar's middleware, so refused and unrouted requests are measured too.
+        app.asgi_handler = timed(app.asgi_handler)
     return app

@@ -146,7 +146,8 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["check_ctx"] = make_check_context(settings.outbound_policy(), pool=ctx["pool"])
     ctx["semaphore"] = asyncio.Semaphore(settings.worker_concurrency)
     stats = ctx.setdefault("stats", WorkerStats())
-    ctx["check_metrics"] = metrics.CheckMetrics(settings.region, tuple(KINDS))
+    ctx["check_metrics"] = (metrics.CheckMetrics(settings.region, tuple(KINDS)) if settings.metrics
+                            else metrics.NoCheckMetrics())
     metrics.CHECKS_IN_FLIGHT.set_function(lambda: stats.in_flight_checks)
     if ctx.get("tune_gc"):
         # Each check allocates hundreds of short-lived objects, few of them in cycles: with

@@ -83,3 +83,14 @@ async def test_api_metrics_answer_the_operator_token_and_refuse_anyone_else(oper
                      r'status="200"\} [1-9]', ok.text)
     assert re.search(r'vigil_api_refused_requests_total\{reason="auth_failed"\} [1-9]', ok.text)
     assert "/metrics" not in (await client.get("/api/v1/schema/openapi.json", headers=auth)).json()["paths"]
+
+
+async def test_with_metrics_off_the_api_serves_no_metrics_and_times_nothing(settings: Settings, auth):
+    from api.app import create_app
+
+    token, digest = generate_operator_token()
+    app = create_app(settings.model_copy(update={"operator_token_hash": digest, "metrics": False}))
+    async with AsyncTestClient(app=app) as client:
+        assert (await client.get("/api/v1/monitors", headers=auth)).status_code == 200
+        assert (await client.get("/metrics", headers={"Authorization": f"Bearer {token}"})).status_code == 404
+    assert getattr(app.asgi_handler, "__qualname__", "") != "timed.<locals>.handler"

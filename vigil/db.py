@@ -6,12 +6,15 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from vigil.metrics import TimedCursor
+from vigil.settings import get_settings
 
 
 async def open_pool(dsn: str, min_size: int = 1, max_size: int = 10, wait: bool = True,
                     dict_rows: bool = False) -> AsyncConnectionPool:
     # Every statement is timed into vigil_db_query_duration_seconds by its query name.
-    kwargs: dict = {"cursor_factory": TimedCursor, **({"row_factory": dict_row} if dict_rows else {})}
+    kwargs: dict = {"row_factory": dict_row} if dict_rows else {}
+    if get_settings().metrics:
+        kwargs["cursor_factory"] = TimedCursor
     pool = AsyncConnectionPool(dsn, min_size=min_size, max_size=max_size, open=False,
                                kwargs=kwargs, timeout=10, reconnect_timeout=0)
     await pool.open(wait=wait, timeout=30)

@@ -146,6 +146,13 @@ def metrics_table() -> str:
     return "\n".join(rows)
 
 
+class NoCheckMetrics:
+    """CheckMetrics' stand-in with metrics off (VIGIL_METRICS=false)."""
+
+    def record(self, kind: str, result: Any, lateness_s: float) -> None:
+        pass
+
+
 class CheckMetrics:
     """The worker's per-check series, bound once for its region: recording a check is a dict
     lookup by kind, two or three additions and a few histogram observations."""
@@ -240,7 +247,7 @@ class MetricsServer:
 def serve(settings: Any, service: str) -> MetricsServer | None:
     """Start the metrics endpoint of ``service`` when its port setting is not 0."""
     port = getattr(settings, f"{service}_metrics_port")
-    if not port:
+    if not port or not settings.metrics:
         return None
     try:
         return MetricsServer(settings.metrics_host, port, service)

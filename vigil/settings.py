@@ -143,7 +143,10 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
-    # Prometheus metrics (docs/observability.md): each service but the API serves /metrics on
+    # Prometheus metrics (docs/observability.md). metrics=false stops recording on the hot
+    # paths (checks, API requests, statements) and serves no metrics at all.
+    metrics: bool = True
+    # Each service but the API serves /metrics on
     # a port of its own, bound to metrics_host; 0 = off. Several workers on one host need a
     # port each. The API serves /metrics on its own app (loopback or the operator token).
     metrics_host: str = "127.0.0.1"
