@@ -65,6 +65,11 @@ async def _watermarks(conn: psycopg.AsyncConnection) -> tuple[datetime | None, d
     return hourly, daily, due_until
 
 
+async def hourly_watermark(conn: psycopg.AsyncConnection) -> datetime | None:
+    """How far the hourly rollups reach (None before any result was stored)."""
+    return (await _watermarks(conn))[0]
+
+
 async def _set(conn: psycopg.AsyncConnection, width: str, until: datetime) -> None:
     await conn.execute(sql("rollup_set_watermark"), {"width": width, "until": until})
 

@@ -17,5 +17,6 @@ def main(args: argparse.Namespace) -> int:
         rolled = asyncio.run(run_job_once(settings, aggregate))
         print(f"rolled {rolled} hour bucket(s)")
         return 0
-    run_worker(lambda: make_cron_worker(settings, AGGREGATOR_QUEUE, [(aggregate, {"second": 5})]))
+    run_worker(lambda: make_cron_worker(settings, AGGREGATOR_QUEUE, [(aggregate, {"second": 5})],
+                                                service="aggregator"))
     return 0

@@ -26,6 +26,7 @@ from api.heartbeats.controllers import HEARTBEAT_HANDLERS
 from api.incidents.controllers import IncidentController
 from api.keys.controllers import KeyController
 from api.maintenance.controllers import MaintenanceController
+from api.metrics import metrics, timed
 from api.monitors.controllers import MonitorController
 from api.notifications.controllers import NotificationController
 from api.operator.auth import OperatorAuth
@@ -77,8 +78,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     auth = DefineMiddleware(ApiKeyAuth, exclude=[f"^{API_PREFIX}/schema", f"^{API_PREFIX}/operator(/|$)"])
     operator = Router(f"{API_PREFIX}/operator", route_handlers=[OperatorController],
                       middleware=[DefineMiddleware(OperatorAuth)], security=[{"operatorToken": []}])
-    return Litestar(
-        route_handlers=[Router(API_PREFIX, route_handlers=ROUTE_HANDLERS, guards=[scope_guard]), operator],
+    app = Litestar(
+        route_handlers=[Router(API_PREFIX, route_handlers=ROUTE_HANDLERS, guards=[scope_guard]), operator,
+                        *([metrics] if settings.metrics else [])],
         middleware=[auth, rate_limited],
         lifespan=[lifespan],
         exception_handlers={**HANDLERS, Exception: internal},
@@ -98,3 +100,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             render_plugins=[JsonRenderPlugin()],
         ),
     )
+    if settings.metrics:
+        # Timed outside Litestar's middleware, so refused and unrouted requests are measured too.
+        app.asgi_handler = timed(app.asgi_handler)
+    return app

@@ -13,9 +13,13 @@ from collections import Counter
 
 from litestar.types import Message, Scope
 
+from vigil.metrics import API_REFUSED, REFUSAL_REASONS
+
 log = logging.getLogger("vigil.security")
 
 EVENTS: Counter[str] = Counter()
+for _reason in REFUSAL_REASONS:  # exported at 0 from the start, so rates and alerts see them
+    API_REFUSED.labels(_reason)
 REQUEST_ID_HEADER = b"x-request-id"
 _SANE_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 # A client address answered this many 4xx within BURST_WINDOW_SECONDS is logged once per window.
@@ -31,6 +35,7 @@ def client_address(scope: Scope) -> str:
 
 def report(event: str, scope: Scope, key_prefix: str | None = None, **fields: object) -> None:
     EVENTS[event] += 1
+    API_REFUSED.labels(event).inc()
     record = {"event": event, "key_prefix": key_prefix, "client": client_address(scope),
               "path": scope.get("path"), "request_id": request_id(scope), **fields}
     log.warning(" ".join(f"{k}={v}" for k, v in record.items() if v is not None), extra={"security": record})

@@ -14,6 +14,10 @@ counted in Redis and none refused) runs capacity phases alternating with the fir
 pairs in alternating order: ratelimit_overhead = capacity off / capacity on - 1 (summed over the pairs), and
 ratelimit_cpu_overhead, the same for the server process's CPU time per request (read from
 /proc), which the other processes sharing the cores disturb much less.
+Observability is measured the same way: a server with it off (VIGIL_METRICS=false) against the
+first one (on, as by default, its /metrics scraped every 5 s), three pairs of capacity
+phases in alternating order: observability_overhead (throughput) and
+observability_cpu_overhead (server CPU per request on / off - 1; goal <= 0.05).
 Load generator, server and PostgreSQL share this machine's cores, so compare the ratio,
 not absolute figures across machines."""
 
@@ -38,7 +42,7 @@ from psycopg_pool import AsyncConnectionPool
 from aggregator.rollup import roll
 from aggregator.seed import SeedPlan
 from aggregator.seed import seed as seed_history
-from benchmarks.harness import emit, throwaway_postgres, throwaway_redis
+from benchmarks.harness import emit, observability_env, scraping, throwaway_postgres, throwaway_redis
 from benchmarks.stats_requests import GROUP_REQUEST, MONITOR_REQUESTS
 from vigil.accounts import create_account_with_key
 from vigil.devcluster import free_port, wait_for_port
@@ -72,6 +76,26 @@ async def _roll(dsn: str) -> int:
 
 SERVER_PIDS: dict[str, int] = {}
 RATELIMIT_PAIRS = 4
+OBSERVE_PAIRS = 3
+
+
+def paired(first: str, second: str, pairs: int, seconds: int, env: dict[str, str],
+           scrape: dict[str, list[str]] | None = None) -> tuple[list[dict], list[dict]]:
+    """Capacity phases on two servers, alternating which goes first; returns each one's."""
+    runs: dict[str, list[dict]] = {first: [], second: []}
+    for i in range(pairs):  # a drift in the machine's load hits both alike
+        for target in ((first, second) if i % 2 == 0 else (second, first)):
+            with scraping((scrape or {}).get(target, [])):
+                runs[target].append(capacity_with_cpu(target, seconds, env))
+    return runs[first], runs[second]
+
+
+def overheads(off: list[dict], on: list[dict]) -> tuple[float | None, float | None, float, float]:
+    """(throughput off / on - 1, CPU per request on / off - 1, CPU us per request off, on)."""
+    off_rps, on_rps = sum(r["rps"] for r in off), sum(r["rps"] for r in on)
+    off_cpu, on_cpu = (sum(r["cpu_us"] for r in runs) / len(runs) for runs in (off, on))
+    return (round(off_rps / on_rps - 1, 3) if on_rps else None,
+            round(on_cpu / off_cpu - 1, 3) if off_cpu else None, off_cpu, on_cpu)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -150,19 +174,20 @@ def main() -> None:
                "VIGIL_BENCH_KEY": key, "VIGIL_BENCH_MONITORS": ",".join(map(str, ids)),
                "VIGIL_BENCH_TAG": GROUP_TAG, "PYTHONPATH": str(ROOT), "VIGIL_RATE_LIMIT_ENABLED": "0"}
         limited_env = {**env, "VIGIL_RATE_LIMIT_ENABLED": "1", "VIGIL_RATE_LIMIT_PER_MINUTE": str(10**9)}
+        unobserved_env = {**env, **observability_env(False)[0]}
         with served("api.app:create_app", env, factory=True) as host, \
-                served("api.app:create_app", limited_env, factory=True) as limited_host:
-            warm_up(host, key, ids)
-            warm_up(limited_host, key, ids)
-            unlimited_caps, limited_caps = [], []
-            for i in range(RATELIMIT_PAIRS):  # off-on, on-off, ...: a drift in load hits both alike
-                for target in ((host, limited_host) if i % 2 == 0 else (limited_host, host)):
-                    (unlimited_caps if target == host else limited_caps).append(
-                        capacity_with_cpu(target, seconds, env))
+                served("api.app:create_app", limited_env, factory=True) as limited_host, \
+                served("api.app:create_app", unobserved_env, factory=True) as unobserved_host:
+            for h in (host, limited_host, unobserved_host):
+                warm_up(h, key, ids)
+            unlimited_caps, limited_caps = paired(host, limited_host, RATELIMIT_PAIRS, seconds, env)
             stats_cap = unlimited_caps[0]
+            unobserved_caps, observed_caps = paired(unobserved_host, host, OBSERVE_PAIRS, seconds, env,
+                                                    scrape={host: [f"{host}/metrics"]})
             stats_rate = run_locust(host, "StatsUser", RATE_USERS, seconds, TARGET_RPS / RATE_USERS, env)
-        off_rps, on_rps = (sum(r["rps"] for r in caps) for caps in (unlimited_caps, limited_caps))
-        off_cpu, on_cpu = (sum(r["cpu_us"] for r in caps) / len(caps) for caps in (unlimited_caps, limited_caps))
+        ratelimit_overhead, ratelimit_cpu_overhead, off_cpu, on_cpu = overheads(unlimited_caps, limited_caps)
+        observe_overhead, observe_cpu_overhead, unobserved_cpu, observed_cpu = overheads(unobserved_caps,
+                                                                                          observed_caps)
         with served("api.app:create_app", {**env, "VIGIL_STATS_CACHE_SECONDS": "0"}, factory=True) as host:
             warm_up(host, key, ids)
             uncached_cap = run_locust(host, "StatsUser", CAPACITY_USERS, seconds, 0, env)
@@ -175,6 +200,8 @@ def main() -> None:
                     ("stats uncached, capacity", uncached_cap),
                     *((f"capacity, limits off {i}", r) for i, r in enumerate(unlimited_caps, 1)),
                     *((f"capacity, limits on {i}", r) for i, r in enumerate(limited_caps, 1)),
+                    *((f"capacity, metrics off {i}", r) for i, r in enumerate(unobserved_caps, 1)),
+                    *((f"capacity, metrics on {i}", r) for i, r in enumerate(observed_caps, 1)),
                     ("baseline, capacity", base_cap), (f"baseline, {TARGET_RPS} req/s", base_rate)):
         cpu = f"{r['cpu_us']:>13.0f}" if "cpu_us" in r else ""
         print(f"{name:<28}{r['rps']:>9.0f}{r['p50_ms']:>9.0f}{r['p99_ms']:>9.0f}{r['failures']:>10}{cpu}")
@@ -186,11 +213,14 @@ def main() -> None:
           "p99_ms_at_capacity": stats_cap["p99_ms"], "baseline_p99_ms": base_rate["p99_ms"],
           "uncached_rps": round(uncached_cap["rps"], 1), "uncached_p99_ms_at_capacity": uncached_cap["p99_ms"],
           "cache_s": Settings().stats_cache_seconds,
-          "ratelimit_on_rps": round(on_rps / len(limited_caps), 1),
-          "ratelimit_overhead": round(off_rps / on_rps - 1, 3) if on_rps else None,
+          "ratelimit_on_rps": round(sum(r["rps"] for r in limited_caps) / len(limited_caps), 1),
+          "ratelimit_overhead": ratelimit_overhead,
           "ratelimit_cpu_us_per_request": [round(off_cpu, 1), round(on_cpu, 1)],
-          "ratelimit_cpu_overhead": round(on_cpu / off_cpu - 1, 3) if off_cpu else None,
+          "ratelimit_cpu_overhead": ratelimit_cpu_overhead,
+          "observability_overhead": observe_overhead, "observability_cpu_overhead": observe_cpu_overhead,
+          "observability_cpu_us_per_request": [round(unobserved_cpu, 1), round(observed_cpu, 1)],
           "failures": sum(r["failures"] for r in (stats_cap, stats_rate, uncached_cap, *unlimited_caps[1:],
+                                                  *unobserved_caps, *observed_caps,
                                                   *limited_caps)),
           "monitors": monitors, "days": days, "phase_s": seconds})
 

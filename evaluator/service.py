@@ -26,5 +26,6 @@ def main(args: argparse.Namespace) -> int:
         evaluated = asyncio.run(run_job_once(settings, evaluate, **extra))
         print(f"evaluated; {evaluated} (rule, monitor) pair(s) bad or with an open incident")
         return 0
-    run_worker(lambda: make_cron_worker(settings, EVALUATOR_QUEUE, [(evaluate, {"second": settings.evaluator_cron_second})]))
+    run_worker(lambda: make_cron_worker(settings, EVALUATOR_QUEUE, [(evaluate, {"second": settings.evaluator_cron_second})],
+                                                service="evaluator"))
     return 0

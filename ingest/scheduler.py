@@ -25,6 +25,7 @@ from psycopg_pool import AsyncConnectionPool
 from ingest.checks.base import MonitorSpec
 from ingest.missed import sweep_missed
 from ingest.slots import SlotTable, batches, job_id
+from vigil import metrics
 from vigil.constants import SCHEDULER_WATERMARK_KEY, check_queue
 from vigil.db import open_pool
 from vigil.queries import sql
@@ -61,6 +62,7 @@ class Scheduler:
         """Enqueue every due slot up to ``now`` + lead for every region; returns jobs enqueued.
         Slots ahead of now are deferred to their second, so a worker starts them on time
         instead of up to a tick late."""
+        started = time.perf_counter()
         now = int(time.time()) if now is None else now
         upto = now + self.settings.scheduler_lead_seconds
         expires = timedelta(seconds=self.settings.scheduler_max_catchup_seconds + 60)
@@ -70,21 +72,31 @@ class Scheduler:
             mark = await self.redis.get(key)
             start = now if mark is None else int(mark) + 1
             start = max(start, now - self.settings.scheduler_max_catchup_seconds)
+            jobs = slots = 0
             for t in range(start, upto + 1):
                 defer = datetime.fromtimestamp(t, UTC) if t > now else None
                 for n, batch in enumerate(batches(table.due(t), self.settings.batch_size)):
                     job = await self.redis.enqueue_job(
                         "run_batch", t, region_id, list(batch), _job_id=job_id(region, t, n),
                         _queue_name=check_queue(region), _defer_until=defer, _expires=expires)
-                    enqueued += job is not None
+                    if job is not None:
+                        jobs += 1
+                        slots += len(batch)
             if start <= upto:
                 await self.redis.set(key, upto)
+            if jobs:
+                metrics.JOBS_ENQUEUED.labels(region).inc(jobs)
+                metrics.SLOTS_ENQUEUED.labels(region).inc(slots)
+            enqueued += jobs
         self.enqueued_jobs += enqueued
+        metrics.SCHEDULER_TICK.observe(time.perf_counter() - started)
         return enqueued
 
     async def sweep(self) -> int:
         s = self.settings
-        return await sweep_missed(self.pool, s.missed_grace_seconds, s.scheduler_max_catchup_seconds)
+        missed = await sweep_missed(self.pool, s.missed_grace_seconds, s.scheduler_max_catchup_seconds)
+        metrics.SLOTS_MISSED.inc(missed)
+        return missed
 
     async def run(self, stop: asyncio.Event) -> None:
         """Tick on Redis alone, and refresh monitors and sweep missed slots in a task of
@@ -127,11 +139,14 @@ async def _wait(stop: asyncio.Event, seconds: float) -> None:
 
 
 async def run_scheduler(settings: Settings, stop: asyncio.Event) -> None:
+    exporter = metrics.serve(settings, "scheduler")
     pool = await open_pool(settings.database_url, max_size=2)
     redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
     try:
         log.info("scheduler started")
         await Scheduler(settings, pool, redis).run(stop)
     finally:
+        if exporter:
+            exporter.close()
         await redis.aclose()
         await pool.close()

@@ -26,11 +26,13 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ingest import deadletters, slots
 from ingest.certificates import certificate_of, store_certificates
+from ingest.checks import KINDS
 from ingest.checks.base import CheckContext, MonitorSpec, SpecTuple
 from ingest.context import make_check_context
-from ingest.health import WorkerStats, start_health_server
+from ingest.health import WorkerStats, queue_lag, start_health_server
 from ingest.runner import run_check
 from ingest.writer import BufferFull, ResultWriter
+from vigil import metrics
 from vigil.constants import JOB_RESULT_TTL_SECONDS, check_queue
 from vigil.db import open_pool
 from vigil.results import ResultRow
@@ -41,6 +43,9 @@ log = logging.getLogger(__name__)
 
 # Young-generation allocations between collections (Python's default is 700).
 GC_THRESHOLD = 20_000
+
+# How often the queue lag and length gauges are refreshed from Redis (two commands).
+QUEUE_SAMPLE_SECONDS = 2.0
 
 # Failures of the job as a whole (not of a check): the queue retries them.
 JOB_FAILURES = (BufferFull, TimeoutError, psycopg.Error, PoolTimeout)
@@ -65,6 +70,7 @@ async def check_batch(ctx: dict[str, Any], slot: int, region_id: int,
     check_ctx: CheckContext = ctx["check_ctx"]
     sem: asyncio.Semaphore = ctx["semaphore"]
     stats: WorkerStats = ctx["stats"]
+    record = ctx["check_metrics"].record
     certificates: list = []
 
     async def one(t: SpecTuple) -> ResultRow:
@@ -76,6 +82,7 @@ async def check_batch(ctx: dict[str, Any], slot: int, region_id: int,
                 res = await run_check(spec, check_ctx)
             finally:
                 stats.in_flight_checks -= 1
+        record(spec.kind, res, started - slot)
         if cert := certificate_of(spec.id, res.detail):
             certificates.append(cert)
         return result_row(slot, region_id, spec, started, res)
@@ -100,6 +107,7 @@ async def run_batch(ctx: dict[str, Any], slot: int, region_id: int, monitors: li
         async with asyncio.timeout(settings.worker_job_timeout_seconds):
             rows = await check_batch(ctx, slot, region_id, monitors)
             await ctx["writer"].write(rows)
+        metrics.BATCHES.labels(settings.region, "done").inc()
         return len(rows)
     except JOB_FAILURES as exc:
         error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -108,6 +116,7 @@ async def run_batch(ctx: dict[str, Any], slot: int, region_id: int, monitors: li
             return 0
         delay = retry_delay(settings, job_try)
         stats.jobs_retried += 1
+        metrics.BATCHES.labels(settings.region, "retried").inc()
         log.warning("batch %s (slot %d, %d checks) failed on try %d (%s); retrying in %.1f s",
                     ctx.get("job_id"), slot, len(monitors), job_try, error, delay)
         raise Retry(defer=delay) from exc
@@ -124,6 +133,7 @@ async def _dead_letter(ctx: dict[str, Any], slot: int, region_id: int, monitors:
     item = deadletters.entry(job_id, settings.region, region_id, slot, monitors, tries, error)
     await deadletters.push(ctx["redis"], item, settings.dead_letter_max)
     ctx["stats"].dead_lettered += 1
+    metrics.BATCHES.labels(settings.region, "dead_lettered").inc()
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -135,7 +145,10 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["writer"] = writer
     ctx["check_ctx"] = make_check_context(settings.outbound_policy(), pool=ctx["pool"])
     ctx["semaphore"] = asyncio.Semaphore(settings.worker_concurrency)
-    ctx.setdefault("stats", WorkerStats())
+    stats = ctx.setdefault("stats", WorkerStats())
+    ctx["check_metrics"] = (metrics.CheckMetrics(settings.region, tuple(KINDS)) if settings.metrics
+                            else metrics.NoCheckMetrics())
+    metrics.CHECKS_IN_FLIGHT.set_function(lambda: stats.in_flight_checks)
     if ctx.get("tune_gc"):
         # Each check allocates hundreds of short-lived objects, few of them in cycles: with
         # the default thresholds the cyclic collector runs every few checks and rescans the
@@ -145,10 +158,31 @@ async def startup(ctx: dict[str, Any]) -> None:
         gc.set_threshold(GC_THRESHOLD, 20, 20)
     if settings.worker_health_port and "redis" in ctx:
         ctx["health"] = await start_health_server(ctx, settings.worker_health_port)
+    if settings.worker_metrics_port and "redis" in ctx:
+        ctx["metrics_server"] = metrics.serve(settings, "worker")
+        ctx["queue_sampler"] = asyncio.create_task(sample_queue(ctx), name="queue-sampler")
     log.info("worker for region %s ready", settings.region)
 
 
+async def sample_queue(ctx: dict[str, Any]) -> None:
+    """Keep the queue gauges current, also while no job starts (a stuck worker shows its lag)."""
+    region = ctx["settings"].region
+    lag_gauge, queued_gauge = metrics.QUEUE_LAG.labels(region), metrics.QUEUED_JOBS.labels(region)
+    while True:
+        try:
+            lag, queued = await queue_lag(ctx["redis"], check_queue(region))
+            lag_gauge.set(lag)
+            queued_gauge.set(queued)
+        except Exception as exc:  # Redis away: the health endpoint says so; keep sampling
+            log.debug("queue sample failed: %s", exc)
+        await asyncio.sleep(QUEUE_SAMPLE_SECONDS)
+
+
 async def shutdown(ctx: dict[str, Any]) -> None:
+    if "queue_sampler" in ctx:
+        ctx["queue_sampler"].cancel()
+    if "metrics_server" in ctx:
+        ctx["metrics_server"].close()
     if "health" in ctx:
         await ctx["health"].cleanup()
     if "writer" in ctx:

@@ -30,6 +30,7 @@ import psycopg
 from psycopg import errors
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from vigil import metrics
 from vigil.constants import ErrorKind
 from vigil.results import COLUMNS, PG_TYPES, ResultRow, copy_statement
 
@@ -110,6 +111,7 @@ class ResultWriter:
         return self._buffered
 
     def start(self) -> None:
+        metrics.WRITER_BUFFERED.set_function(lambda: self._buffered)
         self._task = asyncio.create_task(self._run(), name="result-writer")
 
     async def close(self, patience_seconds: float = 10.0) -> None:
@@ -130,6 +132,7 @@ class ResultWriter:
         if self._pending:
             lost = sum(len(p.rows) for p in self._pending)
             self.dropped_rows += lost
+            metrics.WRITER_DROPPED.inc(lost)
             log.error("database still unavailable at shutdown: %d buffered rows lost "
                       "(their slots will be stored as missed)", lost)
 
@@ -140,6 +143,7 @@ class ResultWriter:
             return True
         if self._buffered + len(rows) > self.max_buffer_rows:
             self.dropped_rows += len(rows)
+            metrics.WRITER_DROPPED.inc(len(rows))
             log.error("writer buffer full (%d rows); refusing %d rows, job will be retried",
                       self._buffered, len(rows))
             raise BufferFull(f"{self._buffered} rows waiting for the database")
@@ -155,6 +159,7 @@ class ResultWriter:
             except TimeoutError:
                 if self.database_down:
                     self.held_rows += len(rows)
+                    metrics.WRITER_HELD.inc(len(rows))
                     item.done.add_done_callback(_consume)
                     log.warning("database down: acknowledging a job with %d rows held in the buffer",
                                 len(rows))
@@ -185,6 +190,7 @@ class ResultWriter:
                 refused = await store_rows(conn, rows)
         except (psycopg.OperationalError, PoolTimeout) as exc:
             self.failed_flushes += 1
+            metrics.WRITER_FLUSH_FAILURES.inc()
             self.database_down = True
             log.warning("database unavailable, holding %d rows for retry: %s", len(rows), exc)
             self._pending = batch + self._pending
@@ -199,8 +205,11 @@ class ResultWriter:
         self._buffered -= len(rows)
         self.written_rows += len(rows) - refused
         self.flushes += 1
+        metrics.WRITER_WRITTEN.inc(len(rows) - refused)
+        metrics.WRITER_FLUSH.observe(time.perf_counter() - started)
         if refused:
             self.refused_rows += refused
+            metrics.WRITER_REFUSED.inc(refused)
             log.warning("refused %d row(s) older than the raw retention horizon: their hours live on "
                         "in the rollups only (counted per monitor and hour in refused_late_rows)", refused)
         self.database_down = False

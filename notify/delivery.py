@@ -20,6 +20,7 @@ from notify.message import Delivery
 from notify.retry import backoff_seconds, next_status
 from notify.transports.base import TransportContext, TransportError
 from notify.transports.registry import TRANSPORTS
+from vigil import metrics
 from vigil.masking import mask_text
 from vigil.queries import sql
 
@@ -44,6 +45,9 @@ def lease_seconds(ctx: TransportContext) -> float:
     # (concurrent, each bounded by the timeout) or a slow batch could be sent twice.
     return max(60.0, 6 * ctx.settings.notify_timeout_seconds)
 
+
+# A notification's next status, as the outcome label of vigil_notification_deliveries_total.
+_OUTCOME = {"sent": "sent", "pending": "retry", "dead": "dead"}
 
 # A report row also renders the report (figures and a chart per monitor) before sending.
 REPORT_LEASE_SECONDS = 1800.0
@@ -113,8 +117,12 @@ async def deliver_due(pool, ctx: TransportContext, ids: list[int] | None = None)
     if not rows:
         return []
     attempts = list(await asyncio.gather(*(_send(r, ctx) for r in rows)))
+    outcomes = _outcome_params(attempts, ctx)
     async with pool.connection() as conn:
-        await conn.execute(sql("record_delivery_outcomes"), _outcome_params(attempts, ctx))
+        await conn.execute(sql("record_delivery_outcomes"), outcomes)
+    for row, attempt, status in zip(rows, attempts, outcomes["statuses"], strict=True):
+        metrics.DELIVERIES.labels(row["kind"], _OUTCOME[status]).inc()
+        metrics.DELIVERY_DURATION.labels(row["kind"]).observe(attempt.duration_ms / 1000)
     for a in attempts:
         if not a.ok:
             log.warning("notification %s attempt %s failed: %s", a.id, a.attempts, a.error)

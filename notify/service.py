@@ -16,11 +16,22 @@ from notify.outbox import enqueue_weekly_reports
 from notify.report.schedule import due_week
 from notify.transports.base import TransportContext
 from notify.transports.http import make_session
+from vigil import metrics
 from vigil.db import open_pool
+from vigil.queries import sql
 from vigil.settings import Settings
 
 log = logging.getLogger(__name__)
 REPORT_CHECK_SECONDS = 60.0
+# How often the outbox gauges (oldest undelivered row, rows undelivered) are refreshed.
+OUTBOX_SAMPLE_SECONDS = 5.0
+
+
+async def sample_outbox(pool) -> None:
+    async with pool.connection() as conn:
+        age, rows = await (await conn.execute(sql("outbox_undelivered"))).fetchone()
+    metrics.OUTBOX_OLDEST.set(age)
+    metrics.OUTBOX_UNDELIVERED.set(rows)
 
 
 async def queue_due_reports(pool, settings: Settings, now: datetime | None = None) -> list[int]:
@@ -39,7 +50,8 @@ async def run_notifier(settings: Settings, stop: asyncio.Event) -> None:
     pool = await open_pool(settings.database_url, max_size=4, wait=False)
     http = make_session(settings.outbound_policy())
     ctx = TransportContext(settings=settings, http=http, pool=pool)
-    next_report_check = 0.0
+    next_report_check = next_outbox_sample = 0.0
+    exporter = metrics.serve(settings, "notifier")
     log.info("notifier started")
     try:
         while not stop.is_set():
@@ -48,6 +60,9 @@ async def run_notifier(settings: Settings, stop: asyncio.Event) -> None:
                 if time.monotonic() >= next_report_check:
                     next_report_check = time.monotonic() + REPORT_CHECK_SECONDS
                     await queue_due_reports(pool, settings)
+                if exporter and time.monotonic() >= next_outbox_sample:
+                    next_outbox_sample = time.monotonic() + OUTBOX_SAMPLE_SECONDS
+                    await sample_outbox(pool)
                 sent = await deliver_due(pool, ctx)
             except Exception:  # database away and the like: log, wait, try again
                 log.exception("delivery pass failed; retrying in %.1f s", settings.notify_poll_seconds)
@@ -57,5 +72,7 @@ async def run_notifier(settings: Settings, stop: asyncio.Event) -> None:
                 except TimeoutError:
                     pass
     finally:
+        if exporter:
+            exporter.close()
         await http.close()
         await pool.close()

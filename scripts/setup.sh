@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Vigil needs on Debian (bookworm or newer), as root, idempotently:
-#   - Debian packages: PostgreSQL + server headers, Redis, a compiler, cmake, nginx (benchmarks)
+#   - Debian packages: PostgreSQL + server headers, Redis, a compiler, cmake, nginx (benchmarks),
+#     Prometheus with promtool (metrics tests, `vigil up --with-prometheus`)
 #   - TimescaleDB (Apache-2 edition) built from Debian's source package against the
 #     installed pg_config (bookworm ships no TimescaleDB binary; see docs/operations.md
 #     "Why TimescaleDB is built from source")
@@ -36,7 +37,7 @@ apt_install() {
 
 # --- Debian packages ------------------------------------------------------------------
 apt_install postgresql redis-server build-essential cmake dpkg-dev ca-certificates nginx-light \
-  prometheus-blackbox-exporter docker-compose
+  prometheus-blackbox-exporter docker-compose prometheus
 PG_MAJOR="$(ls /usr/lib/postgresql | sort -n | tail -1)"
 apt_install "postgresql-server-dev-$PG_MAJOR"
 PG_CONFIG="/usr/lib/postgresql/$PG_MAJOR/bin/pg_config"

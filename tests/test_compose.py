@@ -40,7 +40,7 @@ def test_compose_configures_services_through_vigil_settings():
         env = service.get("environment") or {}
         vigil_vars = {k for k in env if k.startswith("VIGIL_")}
         assert vigil_vars <= known, f"{name} sets unknown settings {vigil_vars - known}"
-        if name not in ("timescaledb", "redis", "grafana"):
+        if name not in ("timescaledb", "redis", "grafana", "prometheus"):
             assert "VIGIL_DATABASE_URL" in env
 
 

@@ -13,6 +13,7 @@ from arq.connections import RedisSettings
 from arq.cron import cron
 from arq.worker import Worker
 
+from vigil import metrics
 from vigil.db import open_pool
 from vigil.settings import Settings
 
@@ -21,16 +22,21 @@ JobFn = Callable[[dict[str, Any]], Awaitable[Any]]
 
 async def _startup(ctx: dict[str, Any]) -> None:
     ctx["pool"] = await open_pool(ctx["settings"].database_url, max_size=4, wait=False)
+    if ctx.get("service"):
+        ctx["metrics_server"] = metrics.serve(ctx["settings"], ctx["service"])
 
 
 async def _shutdown(ctx: dict[str, Any]) -> None:
+    if ctx.get("metrics_server"):
+        ctx["metrics_server"].close()
     if "pool" in ctx:
         await ctx["pool"].close()
 
 
 def make_cron_worker(settings: Settings, queue: str, jobs: list[tuple[JobFn, dict[str, Any]]],
-                     functions: list | None = None, **overrides: Any) -> Worker:
-    """jobs: (function, arq cron schedule kwargs such as {"second": 5})."""
+                     functions: list | None = None, service: str | None = None, **overrides: Any) -> Worker:
+    """jobs: (function, arq cron schedule kwargs such as {"second": 5}); service: whose
+    metrics port setting to serve metrics on (vigil/metrics.py)."""
     kwargs: dict[str, Any] = dict(
         functions=functions or [],
         cron_jobs=[cron(fn, unique=True, run_at_startup=False, timeout=300, **sched) for fn, sched in jobs],
@@ -38,7 +44,7 @@ def make_cron_worker(settings: Settings, queue: str, jobs: list[tuple[JobFn, dic
         redis_settings=RedisSettings.from_dsn(settings.redis_url),
         on_startup=_startup,
         on_shutdown=_shutdown,
-        ctx={"settings": settings},
+        ctx={"settings": settings, "service": service},
         handle_signals=True,
     )
     kwargs.update(overrides)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from vigil.metrics import TimedCursor
+from vigil.settings import get_settings
+
 
 async def _session_defaults(conn) -> None:
     """Every pooled connection runs without JIT compilation, whatever the server's default:
@@ -16,7 +19,10 @@ async def _session_defaults(conn) -> None:
 
 async def open_pool(dsn: str, min_size: int = 1, max_size: int = 10, wait: bool = True,
                     dict_rows: bool = False) -> AsyncConnectionPool:
-    kwargs = {"row_factory": dict_row} if dict_rows else {}
+    # Every statement is timed into vigil_db_query_duration_seconds by its query name.
+    kwargs: dict = {"row_factory": dict_row} if dict_rows else {}
+    if get_settings().metrics:
+        kwargs["cursor_factory"] = TimedCursor
     pool = AsyncConnectionPool(dsn, min_size=min_size, max_size=max_size, open=False,
                                kwargs=kwargs, configure=_session_defaults, timeout=10,
                                reconnect_timeout=0)

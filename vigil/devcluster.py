@@ -34,6 +34,32 @@ def wait_for_port(port: int, timeout: float = 15.0) -> None:
     raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
 
 
+def wait_for_ok(url: str, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> bool:
+    """Poll url until it answers 200 (True), the time is up or proc has exited (False)."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as r:
+            if r.status == 200:
+                return True
+        if proc is not None and proc.poll() is not None:
+            return False
+        time.sleep(0.2)
+    return False
+
+
+def stop_process(proc: subprocess.Popen | None, patience: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL after ``patience`` seconds."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(patience)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def pg_bindir() -> Path:
     """The newest installed PostgreSQL that has TimescaleDB."""
     root = Path("/usr/lib/postgresql")
@@ -172,10 +198,4 @@ class Redis:
         wait_for_port(self.port)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)

@@ -145,6 +145,22 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # Prometheus metrics (docs/observability.md). metrics=false stops recording on the hot
+    # paths (checks, API requests, statements) and serves no metrics at all.
+    metrics: bool = True
+    # Each service but the API serves /metrics on
+    # a port of its own, bound to metrics_host; 0 = off. Several workers on one host need a
+    # port each. The API serves /metrics on its own app (loopback or the operator token).
+    metrics_host: str = "127.0.0.1"
+    scheduler_metrics_port: int = Field(default=0, ge=0, le=65535)
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    aggregator_metrics_port: int = Field(default=0, ge=0, le=65535)
+    evaluator_metrics_port: int = Field(default=0, ge=0, le=65535)
+    notifier_metrics_port: int = Field(default=0, ge=0, le=65535)
+    # Whether the API's /metrics answers requests from loopback without the operator token
+    # (turn off when a proxy on the same host forwards outside requests).
+    api_metrics_loopback: bool = True
+
     @field_validator("allowed_private_targets")
     @classmethod
     def _allowlist(cls, v: str) -> str:

@@ -83,3 +83,9 @@ FROM notifications WHERE id = %(id)s AND account_id = %(account_id)s;
 SELECT attempted_at, ok, status_code, error, duration_ms
 FROM notification_attempts WHERE notification_id = %(id)s
 ORDER BY attempted_at, id;
+
+-- name: outbox_undelivered
+-- Seconds since the oldest notification still to deliver was queued (0 when none), and how
+-- many there are: the notifier's outbox gauges.
+SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest_age_s, count(*) AS n
+FROM notifications WHERE status IN ('pending', 'delivering');

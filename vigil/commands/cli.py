@@ -144,7 +144,7 @@ def cmd_secret_key(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     from vigil.commands.up import up
 
-    return up(demo=not args.no_demo)
+    return up(demo=not args.no_demo, with_prometheus=args.with_prometheus)
 
 
 def cmd_demo_target(args: argparse.Namespace) -> int:
@@ -347,6 +347,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     upp = sub.add_parser("up", help="start PostgreSQL, Redis and every service locally, with a demo")
     upp.add_argument("--no-demo", action="store_true", help="do not create the demo account and target")
+    upp.add_argument("--with-prometheus", action="store_true",
+                     help="also run Debian's Prometheus (port VIGIL_PROMETHEUS_PORT, default 9090) "
+                          "scraping every service, with the alert rules of prometheus/rules.yml")
     upp.set_defaults(fn=cmd_up)
 
     dt = sub.add_parser("demo-target", help="serve the demo HTTP target on loopback")

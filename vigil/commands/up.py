@@ -3,6 +3,8 @@
 Starts a private PostgreSQL+TimescaleDB and Redis with data under .data/ (kept between
 runs), applies migrations, starts the API, scheduler, a worker, the aggregator and the
 evaluator and the notifier as child processes, and (unless --no-demo) a demo target with demo monitors.
+Every service serves Prometheus metrics on loopback; with --with-prometheus, Debian's
+Prometheus runs beside them, scraping all of them with the operator alert rules loaded.
 Ctrl-C stops everything cleanly.
 
 The services connect to PostgreSQL as vigil_app, a role that is not a superuser, and to
@@ -16,7 +18,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -24,9 +25,10 @@ import psycopg
 
 from vigil.accounts import create_account_with_key
 from vigil.commands.demo import DEMO_MONITORS
-from vigil.devcluster import Postgres, Redis, wait_for_port
+from vigil.devcluster import Postgres, Redis, wait_for_ok, wait_for_port
 from vigil.migrate import APP_ROLE, ensure_app_role, migrate
 from vigil.paths import data_dir
+from vigil.prometheus import METRICS_PORTS, PROMETHEUS_PORT, RULES, Prometheus, scrape_config
 from vigil.settings import Settings
 from vigil.signin import stored_secret
 
@@ -142,11 +144,24 @@ def service_env(base: Mapping[str, str], database_url: str, redis_url: str, api_
             "VIGIL_SECRET_KEY": secret_key}
 
 
+def metrics_ports(environ: Mapping[str, str]) -> dict[str, int]:
+    """Each service's metrics port: VIGIL_<SERVICE>_METRICS_PORT, else the usual one."""
+    return {s: int(environ.get(f"VIGIL_{s.upper()}_METRICS_PORT") or default)
+            for s, default in METRICS_PORTS.items()}
+
+
+def prometheus_beside(data: Path, port: int, api_port: int, ports: Mapping[str, int]) -> Prometheus:
+    """Prometheus scraping the API (from loopback, so without a token) and every service."""
+    config = scrape_config({s: f"127.0.0.1:{p}" for s, p in ports.items() if p},
+                           api=f"127.0.0.1:{api_port}", rule_files=(RULES,))
+    return Prometheus(port, data / "prometheus", config)
+
+
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def up(demo: bool = True) -> int:
+def up(demo: bool = True, with_prometheus: bool = False) -> int:
     # Ctrl-C and SIGTERM both stop everything cleanly, also when started as a background
     # job (whose shell made it ignore SIGINT).
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -156,15 +171,22 @@ def up(demo: bool = True) -> int:
     redis_port = int(os.environ.get("VIGIL_REDIS_PORT", "6380"))
     api_port = int(os.environ.get("VIGIL_API_PORT", "8080"))
     demo_port = int(os.environ.get("VIGIL_DEMO_PORT", "8099"))
-    for name, port in (("PostgreSQL", pg_port), ("Redis", redis_port), ("API", api_port),
-                       ("demo target", demo_port)):
+    prometheus_port = int(os.environ.get("VIGIL_PROMETHEUS_PORT") or PROMETHEUS_PORT)
+    ports = metrics_ports(os.environ)
+    wanted = [("PostgreSQL", pg_port, "VIGIL_PG_PORT"), ("Redis", redis_port, "VIGIL_REDIS_PORT"),
+              ("API", api_port, "VIGIL_API_PORT"), ("demo target", demo_port, "VIGIL_DEMO_PORT"),
+              *((f"{s} metrics", p, f"VIGIL_{s.upper()}_METRICS_PORT") for s, p in ports.items() if p)]
+    if with_prometheus:
+        wanted.append(("Prometheus", prometheus_port, "VIGIL_PROMETHEUS_PORT"))
+    for name, port, variable in wanted:
         if not _port_free(port):
             print(f"vigil up: port {port} for {name} is in use (another `vigil up`?); "
-                  f"set VIGIL_{name.split()[0].upper()}_PORT to another port", file=sys.stderr)
+                  f"set {variable} to another port", file=sys.stderr)
             return 2
 
     pg, redis = stores(data, pg_port, redis_port)
     children: list[subprocess.Popen] = []
+    prometheus = prometheus_beside(data, prometheus_port, api_port, ports) if with_prometheus else None
     try:
         print(f"starting PostgreSQL+TimescaleDB on 127.0.0.1:{pg_port} (data in {pg.datadir})")
         pg.start()
@@ -174,6 +196,7 @@ def up(demo: bool = True) -> int:
         env = service_env(os.environ, app_url, redis.url, api_port, demo_port if demo else None,
                           _secret_key(data))
         env["VIGIL_JWT_SECRET"] = os.environ.get("VIGIL_JWT_SECRET") or stored_secret(data)
+        env.update({f"VIGIL_{s.upper()}_METRICS_PORT": str(p) for s, p in ports.items()})
         token = _ensure_demo(settings, demo_port, env["VIGIL_SECRET_KEY"]) if demo else None
         cmds = [([sys.executable, "-m", "vigil", s],
                  {**env, "VIGIL_DATABASE_URL": service_database_url(s, app_url, pg.dsn)})
@@ -184,8 +207,14 @@ def up(demo: bool = True) -> int:
             children.append(subprocess.Popen(cmd, env=cmd_env, start_new_session=True))
         wait_for_port(api_port, timeout=30)
         _wait_healthy(api_port)
+        if prometheus:
+            prometheus.start()
         print(f"\nVigil is up.\n  API:      http://127.0.0.1:{api_port}/api/v1  "
               f"(OpenAPI: http://127.0.0.1:{api_port}/api/v1/schema/openapi.json)")
+        print(f"  metrics:  http://127.0.0.1:{api_port}/metrics, "
+              + ", ".join(f"{s} :{p}" for s, p in ports.items() if p))
+        if prometheus:
+            print(f"  Prometheus: {prometheus.url} (alert rules: {prometheus.url}/alerts)")
         if token:
             _print_tries(token, api_port, demo_port)
         print("Ctrl-C stops everything; data stays in", data, flush=True)
@@ -198,6 +227,8 @@ def up(demo: bool = True) -> int:
         print("\nstopping...")
         return 0
     finally:
+        if prometheus:
+            prometheus.stop()
         _stop(children)
         redis.stop()
         pg.stop()
@@ -213,15 +244,7 @@ def _print_tries(token: str, api_port: int, demo_port: int) -> None:
 
 
 def _wait_healthy(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
+    wait_for_ok(f"http://127.0.0.1:{port}/api/v1/health", timeout)
 
 
 def _stop(children: list[subprocess.Popen]) -> None:
