@@ -239,3 +239,25 @@ async def test_public_routes_are_rate_limited_per_client_address(settings, db, a
     async with AsyncTestClient(app=create_app(limited)) as c:
         statuses = [(await c.get("/status/nope")).status_code for _ in range(7)]
     assert statuses == [404] * 5 + [429] * 2
+
+
+async def test_the_demo_account_gets_its_status_page_once_and_vigil_up_prints_it(client, db, capsys):
+    from vigil.demo import DEMO_MONITORS
+    from vigil.demo_status import ensure_status_page
+    from vigil.up import _print_tries
+
+    account_id, _ = create_account_with_key(db, "demo", "admin")
+    for name, path, interval in DEMO_MONITORS:
+        db.execute("INSERT INTO monitors (account_id, name, kind, target, interval_s, timeout_ms)"
+                   " VALUES (%s, %s, 'http', %s, %s, 5000)", (account_id, name, "http://127.0.0.1:8099" + path, interval))
+    assert ensure_status_page(db, account_id) == "/status/demo"
+    assert ensure_status_page(db, account_id) == "/status/demo"
+    assert db.execute("SELECT count(*) FROM status_pages").fetchone()[0] == 1
+    data = (await client.get("/status/demo.json")).json()
+    assert [(s["name"], [m["name"] for m in s["monitors"]]) for s in data["sections"]] == [
+        ("Website", ["Homepage", "Sign-in"]), ("API", ["Public API", "Search"]),
+        ("Shop", ["Shopping cart", "Legacy orders"])]
+    assert [u["status"] for u in data["incidents"][0]["updates"]] == ["identified", "investigating"]
+    assert (await client.get("/badge/demo/homepage/status.svg")).status_code == 200
+    _print_tries("vgl_x_y", 8080, 8099)
+    assert "status page: http://127.0.0.1:8080/status/demo " in capsys.readouterr().out
