@@ -53,7 +53,7 @@ async def test_the_page_shows_statuses_90_bars_uptimes_and_hides_what_is_private
         article = html.split(f'data-key="{key}"')[1].split("</article>")[0]
         assert article.count('<li class="bar') == DAYS
     outage = page["history"].outage_day
-    assert re.search(rf'title="{outage}: 9\d\.\d\d % up, 1 h down"', html), "the outage day's bar"
+    assert re.search(rf'<span class="tip">{outage}: 9\d\.\d\d % up, 1 h down</span>', html), "the outage day"
     # Private: the monitors' own names, targets with credentials, regions.
     shown_target = "https://****@api-internal-7.internal.example/health"  # shown by choice, masked
     assert shown_target in html
@@ -64,6 +64,10 @@ async def test_the_page_shows_statuses_90_bars_uptimes_and_hides_what_is_private
     assert re.fullmatch(r"default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+'; img-src 'self'; "
                         r"frame-ancestors 'none'; base-uri 'none'; form-action 'none'", policy)
     assert r.headers["x-frame-options"] == "DENY" and "public, max-age=" in r.headers["cache-control"]
+    packed = await client.get("/status/acme", headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["content-encoding"] == "gzip" and packed.text == html
+    assert (await client.get("/status/acme", headers={"Accept-Encoding": "identity"})).headers.get(
+        "content-encoding") is None
     # The API's own routes keep the policy that allows nothing.
     api = await client.get(P, headers=auth)
     assert api.headers["content-security-policy"].startswith("default-src 'none'; frame-ancestors")

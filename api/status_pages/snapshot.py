@@ -23,7 +23,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from aggregator.windows import window_stats
 from api.stats.figures import ms
-from api.stats.service import reading
+from api.stats.service import STALE_INTERVALS, reading
 from vigil.masking import mask_url
 from vigil.queries import sql
 
@@ -40,6 +40,16 @@ HOUR = timedelta(hours=1)
 
 def floor_day(t: datetime) -> datetime:
     return t.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+async def current_slots(conn: AsyncConnection, ids: list[int], now: datetime, longest_s: int) -> dict[int, dict]:
+    """Each monitor's newest slot within STALE_INTERVALS of the longest interval (judged per
+    monitor by ``status``). Never prepared: a generic plan would not know which chunks the
+    range covers and would probe every chunk's index."""
+    interval = timedelta(seconds=longest_s)
+    cur = await conn.execute(sql("status_current"), {"ids": ids, "from": now - STALE_INTERVALS * interval,
+                                                     "to": now + interval}, prepare=False)
+    return {r["monitor_id"]: r for r in await cur.fetchall()}
 
 
 def uptime_pct(up: int, down: int) -> float | None:
@@ -87,7 +97,7 @@ def _uptimes(bars: list[dict[str, Any]], day24: dict | None) -> dict[str, float 
 def _status(current: dict | None, now: datetime, interval_s: int, in_maintenance: bool) -> str:
     if in_maintenance:
         return "maintenance"
-    if current is None or current["slot"] < now - 3 * timedelta(seconds=interval_s):
+    if current is None or current["slot"] < now - STALE_INTERVALS * timedelta(seconds=interval_s):
         return "unknown"
     return current["status"]  # up, down or missed
 
@@ -116,8 +126,8 @@ async def page_snapshot(pool: AsyncConnectionPool, page: dict[str, Any], now: da
         layout = await (await conn.execute(sql("status_page_layout"), {"page_id": page["id"]})).fetchall()
         ids = sorted({r["monitor_id"] for r in layout if r["monitor_id"] is not None})
         account = {"account_id": page["account_id"], "ids": ids}
-        current = {r["monitor_id"]: r for r in await (await conn.execute(
-            sql("status_current"), {"ids": ids, "now": now}, prepare=False)).fetchall()}
+        longest = max((r["interval_s"] for r in layout if r["monitor_id"] is not None), default=60)
+        current = await current_slots(conn, ids, now, longest)
         days = await _days(conn, ids, today, now) if ids else {}
         day24 = {s["monitor_id"]: s for s in await window_stats(conn, ids, now - DAY, now)} if ids else {}
         latency: dict[int, list] = defaultdict(list)
