@@ -15,6 +15,8 @@ from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
 
 from api.auth import ApiKeyAuth, count_key_uses, follow_revocations
 from api.channels.controllers import ChannelController
@@ -36,6 +38,9 @@ from api.rules.controllers import RuleController
 from api.scopes import scope_guard
 from api.security import before_send
 from api.stats.controllers import GroupStatsController, MonitorStatsController
+from api.status_pages.controllers import BadgeController, StatusPageController
+from api.status_pages.public import PUBLIC_HANDLERS
+from api.status_pages.render import TEMPLATES
 from api.users.controllers import AuthController
 from vigil.constants import API_PREFIX
 from vigil.db import open_pool
@@ -45,7 +50,8 @@ MAX_REQUEST_BYTES = 1_048_576
 
 ROUTE_HANDLERS = [health, MonitorController, *HEARTBEAT_HANDLERS, ChannelController, NotificationController,
                   list_dead_letters, RuleController, MaintenanceController, IncidentController,
-                  MonitorStatsController, GroupStatsController, AuthController, KeyController]
+                  MonitorStatsController, GroupStatsController, AuthController, KeyController,
+                  StatusPageController, BadgeController]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -80,7 +86,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
                       middleware=[DefineMiddleware(OperatorAuth)], security=[{"operatorToken": []}])
     app = Litestar(
         route_handlers=[Router(API_PREFIX, route_handlers=ROUTE_HANDLERS, guards=[scope_guard]), operator,
-                        *([metrics] if settings.metrics else [])],
+                        *PUBLIC_HANDLERS, *([metrics] if settings.metrics else [])],
+        # Public status pages, feeds and badges (api/status_pages/templates/, autoescaped).
+        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         middleware=[auth, rate_limited],
         lifespan=[lifespan],
         exception_handlers={**HANDLERS, Exception: internal},

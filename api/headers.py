@@ -1,6 +1,7 @@
 """Headers every API response carries, errors and 404s included. The API serves JSON only
 (the OpenAPI document too, with no HTML viewer), so the content security policy allows
-nothing to load or frame it. HSTS is sent only on a TLS request: over plain HTTP it would
+nothing to load or frame it. A route serving a page may put its own policy in the request
+scope ("vigil.csp"): the status pages allow their one inline stylesheet, by its hash. HSTS is sent only on a TLS request: over plain HTTP it would
 be ignored, and behind a TLS-terminating proxy that proxy is the one to send it."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ SECURITY_HEADERS = (
     (b"referrer-policy", b"no-referrer"),
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
 )
+CSP = b"content-security-policy"
 HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 _REPLACED = {name for name, _ in SECURITY_HEADERS} | {HSTS[0], b"server"}
 
@@ -22,7 +24,9 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     if message["type"] != "http.response.start":
         return
     headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() not in _REPLACED]
-    headers.extend(SECURITY_HEADERS)
+    policy = scope.get("vigil.csp")
+    headers.extend(SECURITY_HEADERS if policy is None else
+                   [(k, policy if k == CSP else v) for k, v in SECURITY_HEADERS])
     if scope.get("scheme") == "https":
         headers.append(HSTS)
     message["headers"] = headers

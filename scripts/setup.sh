@@ -5,6 +5,7 @@
 #   - TimescaleDB (Apache-2 edition) built from Debian's source package against the
 #     installed pg_config (bookworm ships no TimescaleDB binary; see docs/operations.md
 #     "Why TimescaleDB is built from source")
+#   - Chromium and axe-core for the status pages' browser test
 #   - the Python environment in .venv/
 # Each step is skipped when its result is already present, so re-running is cheap.
 set -euo pipefail
@@ -73,6 +74,25 @@ SRC
          -DTAP_CHECKS=OFF -DWARNINGS_AS_ERRORS=OFF -DUSE_OPENSSL=0 -DCMAKE_BUILD_TYPE=Release >"$BUILD_DIR/timescaledb/build.log" 2>&1 \
     && make -C build -j"$(nproc)" >>"$BUILD_DIR/timescaledb/build.log" 2>&1 && make -C build install >>"$BUILD_DIR/timescaledb/build.log" 2>&1 )
   log "TimescaleDB installed into $("$PG_CONFIG" --pkglibdir)"
+fi
+
+# --- Browser checks: headless Chromium and axe-core (accessibility rules, from npm) ---------
+# tests/test_status_browser.py loads a status page in Chromium and runs axe-core in it. The
+# axe-core package is pinned and checked against its SHA-256 before its one file is kept.
+apt_install chromium
+command -v npm >/dev/null 2>&1 || apt_install npm
+AXE_VERSION=4.10.3
+AXE_SHA256=0f2b4d7dcdf7d1219df8d1959ad68e565f51d14c3f0d88bb71cd59abeb956292
+AXE_DIR="$ROOT/.data/axe-core"
+if [ "$(cat "$AXE_DIR/version" 2>/dev/null)" != "$AXE_VERSION" ]; then
+  log "fetching axe-core $AXE_VERSION from the npm registry"
+  AXE_TMP="$(mktemp -d)"
+  ( cd "$AXE_TMP" && npm pack --silent "axe-core@$AXE_VERSION" >/dev/null )
+  echo "$AXE_SHA256  $AXE_TMP/axe-core-$AXE_VERSION.tgz" | sha256sum -c --quiet
+  mkdir -p "$AXE_DIR"
+  tar -xzf "$AXE_TMP/axe-core-$AXE_VERSION.tgz" -C "$AXE_DIR" --strip-components=1 package/axe.min.js package/LICENSE
+  echo "$AXE_VERSION" > "$AXE_DIR/version"
+  rm -rf "$AXE_TMP"
 fi
 
 # --- Python environment -----------------------------------------------------------------

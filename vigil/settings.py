@@ -142,6 +142,8 @@ class Settings(BaseSettings):
 
     # Stats API: identical questions within this many seconds share one answer (0 = off).
     stats_cache_seconds: float = Field(default=5.0, ge=0)
+    # Public status pages, their JSON and feeds, and badges: answers kept this long (0 = off).
+    status_cache_seconds: float = Field(default=10.0, ge=0)
 
     log_level: str = "INFO"
 

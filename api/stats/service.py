@@ -27,25 +27,29 @@ STATUS_LOOKBACK = timedelta(days=7)
 STALE_INTERVALS = 3
 
 
+@asynccontextmanager
+async def reading(pool: AsyncConnectionPool) -> AsyncIterator[AsyncConnection]:
+    """A pooled connection in autocommit for the duration of one answer: the answers only
+    read, and under READ COMMITTED each statement takes its own snapshot inside a
+    transaction too, so BEGIN and COMMIT were two round trips buying nothing."""
+    async with pool.connection() as conn:
+        await conn.set_autocommit(True)
+        try:
+            yield conn
+        finally:
+            # Only fails when a cancelled query left the connection busy: the pool then
+            # discards it instead of handing it out again.
+            with suppress(psycopg.Error):
+                await conn.set_autocommit(False)
+
+
 class StatsService:
     def __init__(self, pool: AsyncConnectionPool, account_id: int) -> None:
         self.pool = pool
         self.account_id = account_id
 
-    @asynccontextmanager
-    async def _reading(self) -> AsyncIterator[AsyncConnection]:
-        """A pooled connection in autocommit for the duration of one answer: the answers only
-        read, and under READ COMMITTED each statement takes its own snapshot inside a
-        transaction too, so BEGIN and COMMIT were two round trips buying nothing."""
-        async with self.pool.connection() as conn:
-            await conn.set_autocommit(True)
-            try:
-                yield conn
-            finally:
-                # Only fails when a cancelled query left the connection busy: the pool then
-                # discards it instead of handing it out again.
-                with suppress(psycopg.Error):
-                    await conn.set_autocommit(False)
+    def _reading(self):
+        return reading(self.pool)
 
     async def _monitor(self, conn: AsyncConnection, monitor_id: int) -> dict[str, Any]:
         cur = await conn.execute(sql("stats_monitor"), {"id": monitor_id, "account_id": self.account_id})

@@ -25,6 +25,9 @@ import psycopg
 
 from vigil.accounts import create_account_with_key
 from vigil.commands.demo import DEMO_MONITORS
+from vigil.commands.demo_status import BADGE_KEY as DEMO_BADGE_KEY
+from vigil.commands.demo_status import SLUG as DEMO_SLUG
+from vigil.commands.demo_status import ensure_status_page
 from vigil.devcluster import Postgres, Redis, wait_for_ok, wait_for_port
 from vigil.migrate import APP_ROLE, ensure_app_role, migrate
 from vigil.paths import data_dir
@@ -67,6 +70,7 @@ def _ensure_demo(settings: Settings, demo_port: int, secret_key: str = "") -> st
         conn.execute("INSERT INTO regions (name) VALUES ('local') ON CONFLICT DO NOTHING")
         conn.commit()
         rows = seed_demo(conn, account_id, base, secret_key) if secret_key else None
+        ensure_status_page(conn, account_id)
     if rows is not None:
         print(f"seeded {rows:,} results (7 days) for the demo monitors, alert rules and a webhook channel")
         _aggregate_once(settings)
@@ -241,6 +245,9 @@ def _print_tries(token: str, api_port: int, demo_port: int) -> None:
                  "monitors/6/status", "incidents", "notifications?limit=5"):
         print(f"    curl -H \"$H\" '{a}/{path}'")
     print(f"    curl http://127.0.0.1:{demo_port}/hook    # webhooks the demo receiver got")
+    site = f"http://127.0.0.1:{api_port}"
+    print(f"  status page: {site}/status/{DEMO_SLUG}  (JSON: {site}/status/{DEMO_SLUG}.json, "
+          f"badge: {site}/badge/{DEMO_SLUG}/{DEMO_BADGE_KEY}/status.svg)")
 
 
 def _wait_healthy(port: int, timeout: float = 30) -> None:
