@@ -1017,6 +1017,16 @@ ALTER TABLE public.maintenance_windows ALTER COLUMN id ADD GENERATED ALWAYS AS I
 );
 
 --
+-- Name: monitor_badges; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.monitor_badges (
+    monitor_id integer NOT NULL,
+    token_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
 -- Name: monitors_id_seq; Type: SEQUENCE; Schema: public; Owner: -
 --
 
@@ -1283,6 +1293,143 @@ CREATE VIEW public.slot_region_agreement AS
      JOIN public.monitors m ON ((m.id = s.monitor_id)));
 
 --
+-- Name: status_incident_updates; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.status_incident_updates (
+    id bigint NOT NULL,
+    incident_id bigint NOT NULL,
+    status text NOT NULL,
+    message text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT status_incident_updates_message_check CHECK (((length(message) >= 1) AND (length(message) <= 5000))),
+    CONSTRAINT status_incident_updates_status_check CHECK ((status = ANY (ARRAY['investigating'::text, 'identified'::text, 'monitoring'::text, 'resolved'::text])))
+);
+
+--
+-- Name: status_incident_updates_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.status_incident_updates ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.status_incident_updates_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: status_incidents; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.status_incidents (
+    id bigint NOT NULL,
+    account_id integer NOT NULL,
+    title text NOT NULL,
+    impact text DEFAULT 'minor'::text NOT NULL,
+    status text NOT NULL,
+    monitor_ids integer[] DEFAULT '{}'::integer[] NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    resolved_at timestamp with time zone,
+    CONSTRAINT status_incidents_check CHECK (((status = 'resolved'::text) = (resolved_at IS NOT NULL))),
+    CONSTRAINT status_incidents_impact_check CHECK ((impact = ANY (ARRAY['none'::text, 'minor'::text, 'major'::text, 'critical'::text]))),
+    CONSTRAINT status_incidents_status_check CHECK ((status = ANY (ARRAY['investigating'::text, 'identified'::text, 'monitoring'::text, 'resolved'::text]))),
+    CONSTRAINT status_incidents_title_check CHECK (((length(title) >= 1) AND (length(title) <= 200)))
+);
+
+--
+-- Name: status_incidents_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.status_incidents ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.status_incidents_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: status_page_monitors; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.status_page_monitors (
+    section_id integer NOT NULL,
+    page_id integer NOT NULL,
+    monitor_id integer NOT NULL,
+    "position" smallint NOT NULL,
+    display_name text NOT NULL,
+    key text NOT NULL,
+    show_target boolean DEFAULT false NOT NULL,
+    CONSTRAINT status_page_monitors_display_name_check CHECK (((length(display_name) >= 1) AND (length(display_name) <= 200))),
+    CONSTRAINT status_page_monitors_key_check CHECK ((key ~ '^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$'::text))
+);
+
+--
+-- Name: status_page_sections; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.status_page_sections (
+    id integer NOT NULL,
+    page_id integer NOT NULL,
+    name text NOT NULL,
+    "position" smallint NOT NULL,
+    CONSTRAINT status_page_sections_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)))
+);
+
+--
+-- Name: status_page_sections_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.status_page_sections ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.status_page_sections_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: status_pages; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.status_pages (
+    id integer NOT NULL,
+    account_id integer NOT NULL,
+    slug text NOT NULL,
+    title text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    visibility text DEFAULT 'public'::text NOT NULL,
+    link_token_hash bytea,
+    custom_domain text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT status_pages_check CHECK (((visibility = 'public'::text) OR (link_token_hash IS NOT NULL))),
+    CONSTRAINT status_pages_custom_domain_check CHECK ((custom_domain ~ '^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$'::text)),
+    CONSTRAINT status_pages_description_check CHECK ((length(description) <= 2000)),
+    CONSTRAINT status_pages_slug_check CHECK ((slug ~ '^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$'::text)),
+    CONSTRAINT status_pages_title_check CHECK (((length(title) >= 1) AND (length(title) <= 200))),
+    CONSTRAINT status_pages_visibility_check CHECK ((visibility = ANY (ARRAY['public'::text, 'link'::text])))
+);
+
+--
+-- Name: status_pages_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.status_pages ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.status_pages_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: sweep_watermarks; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1414,6 +1561,20 @@ ALTER TABLE ONLY public.maintenance_windows
     ADD CONSTRAINT maintenance_windows_pkey PRIMARY KEY (id);
 
 --
+-- Name: monitor_badges monitor_badges_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.monitor_badges
+    ADD CONSTRAINT monitor_badges_pkey PRIMARY KEY (monitor_id);
+
+--
+-- Name: monitor_badges monitor_badges_token_hash_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.monitor_badges
+    ADD CONSTRAINT monitor_badges_token_hash_key UNIQUE (token_hash);
+
+--
 -- Name: monitors monitors_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1524,6 +1685,76 @@ ALTER TABLE ONLY public.sessions
 
 ALTER TABLE ONLY public.sessions
     ADD CONSTRAINT sessions_refresh_hash_key UNIQUE (refresh_hash);
+
+--
+-- Name: status_incident_updates status_incident_updates_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.status_incident_updates
+    ADD CONSTRAINT status_incident_updates_pkey PRIMARY KEY (id);
+
+--
+-- Name: status_incidents status_incidents_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.status_incidents
+    ADD CONSTRAINT status_incidents_pkey PRIMARY KEY (id);
+
+--
+-- Name: status_page_monitors status_page_monitors_page_id_key_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.status_page_monitors
+    ADD CONSTRAINT status_page_monitors_page_id_key_key UNIQUE (page_id, key);
+
+--
+-- Name: status_page_monitors status_page_monitors_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.status_page_monitors
+    ADD CONSTRAINT status_page_monitors_pkey PRIMARY KEY (section_id, "position");
+
+--
+-- Name: status_page_sections status_page_sections_page_id_position_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.status_page_sections
+    ADD CONSTRAINT status_page_sections_page_id_position_key UNIQUE (page_id, "position");
+
+--
+-- Name: status_page_sections status_page_sections_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.status_page_sections
+    ADD CONSTRAINT status_page_sections_pkey PRIMARY KEY (id);
+
+--
+-- Name: status_pages status_pages_custom_domain_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.status_pages
+    ADD CONSTRAINT status_pages_custom_domain_key UNIQUE (custom_domain);
+
+--
+-- Name: status_pages status_pages_link_token_hash_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.status_pages
+    ADD CONSTRAINT status_pages_link_token_hash_key UNIQUE (link_token_hash);
+
+--
+-- Name: status_pages status_pages_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.status_pages
+    ADD CONSTRAINT status_pages_pkey PRIMARY KEY (id);
+
+--
+-- Name: status_pages status_pages_slug_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.status_pages
+    ADD CONSTRAINT status_pages_slug_key UNIQUE (slug);
 
 --
 -- Name: sweep_watermarks sweep_watermarks_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1655,6 +1886,30 @@ CREATE INDEX sessions_previous_idx ON public.sessions USING btree (previous_hash
 CREATE INDEX sessions_user_idx ON public.sessions USING btree (user_id);
 
 --
+-- Name: status_incident_updates_incident_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX status_incident_updates_incident_idx ON public.status_incident_updates USING btree (incident_id, id);
+
+--
+-- Name: status_incidents_account_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX status_incidents_account_idx ON public.status_incidents USING btree (account_id, id DESC);
+
+--
+-- Name: status_page_monitors_monitor_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX status_page_monitors_monitor_idx ON public.status_page_monitors USING btree (monitor_id);
+
+--
+-- Name: status_pages_account_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX status_pages_account_idx ON public.status_pages USING btree (account_id, id);
+
+--
 -- Name: users_account_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1780,6 +2035,13 @@ ALTER TABLE ONLY public.maintenance_windows
     ADD CONSTRAINT maintenance_windows_monitor_id_fkey FOREIGN KEY (monitor_id) REFERENCES public.monitors(id) ON DELETE CASCADE;
 
 --
+-- Name: monitor_badges monitor_badges_monitor_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.monitor_badges
+    ADD CONSTRAINT monitor_badges_monitor_id_fkey FOREIGN KEY (monitor_id) REFERENCES public.monitors(id) ON DELETE CASCADE;
+
+--
 -- Name: monitors monitors_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1813,6 +2075,55 @@ ALTER TABLE ONLY public.notifications
 
 ALTER TABLE ONLY public.sessions
     ADD CONSTRAINT sessions_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
+
+--
+-- Name: status_incident_updates status_incident_updates_incident_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.status_incident_updates
+    ADD CONSTRAINT status_incident_updates_incident_id_fkey FOREIGN KEY (incident_id) REFERENCES public.status_incidents(id) ON DELETE CASCADE;
+
+--
+-- Name: status_incidents status_incidents_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.status_incidents
+    ADD CONSTRAINT status_incidents_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.accounts(id) ON DELETE CASCADE;
+
+--
+-- Name: status_page_monitors status_page_monitors_monitor_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.status_page_monitors
+    ADD CONSTRAINT status_page_monitors_monitor_id_fkey FOREIGN KEY (monitor_id) REFERENCES public.monitors(id) ON DELETE CASCADE;
+
+--
+-- Name: status_page_monitors status_page_monitors_page_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.status_page_monitors
+    ADD CONSTRAINT status_page_monitors_page_id_fkey FOREIGN KEY (page_id) REFERENCES public.status_pages(id) ON DELETE CASCADE;
+
+--
+-- Name: status_page_monitors status_page_monitors_section_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.status_page_monitors
+    ADD CONSTRAINT status_page_monitors_section_id_fkey FOREIGN KEY (section_id) REFERENCES public.status_page_sections(id) ON DELETE CASCADE;
+
+--
+-- Name: status_page_sections status_page_sections_page_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.status_page_sections
+    ADD CONSTRAINT status_page_sections_page_id_fkey FOREIGN KEY (page_id) REFERENCES public.status_pages(id) ON DELETE CASCADE;
+
+--
+-- Name: status_pages status_pages_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.status_pages
+    ADD CONSTRAINT status_pages_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.accounts(id) ON DELETE CASCADE;
 
 --
 -- Name: tls_certificates tls_certificates_monitor_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
