@@ -6,13 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import shutil
-import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -22,7 +18,7 @@ from api.app import create_app
 from tests.signin_fixtures import OPERATOR, OPERATOR_HASH
 from tests.stats_fixtures import BASE, SLOTS, STEP, seed
 from vigil.accounts import create_account_with_key
-from vigil.devcluster import Postgres, free_port, start_standby
+from vigil.devcluster import Postgres, free_port, standby_of
 from vigil.replica import LagClock, ReadRouter, open_reads
 from vigil.settings import Settings
 
@@ -55,14 +51,8 @@ def test_the_clock_forgets_positions_older_than_its_history():
 
 @pytest.fixture(scope="module")
 def standby(pg: Postgres, base_settings: Settings) -> Iterator[Postgres]:
-    root = Path(tempfile.mkdtemp(prefix="vigil-test-standby-"))
-    os.chmod(root, 0o755)
-    server = start_standby(pg, root / "data", free_port())
-    try:
+    with standby_of(pg) as server:
         yield server
-    finally:
-        server.destroy()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
@@ -91,13 +81,15 @@ def _replayed(standby: Postgres, primary_dsn: str, timeout: float = 10.0) -> Non
 
 
 async def _on_replica(client: AsyncTestClient) -> ReadRouter:
-    """Probe until reads go to the replica (the second probe knows the lag)."""
+    """Probe until reads go to the replica: the second probe knows the lag; a restarted
+    replica first reconnects to the primary and replays what it missed."""
     reads: ReadRouter = client.app.state.reads
-    for _ in range(20):
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
         await reads.probe()
         if reads.use_replica:
             return reads
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)
     raise AssertionError(f"reads never went to the replica: {reads.status}")
 
 

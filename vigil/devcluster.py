@@ -12,7 +12,9 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,6 +139,21 @@ class Postgres:
     def destroy(self) -> None:
         self.stop("immediate")
         shutil.rmtree(self.datadir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def standby_of(primary: Postgres) -> Iterator[Postgres]:
+    """A throwaway hot standby of a running primary, on a free port, removed afterwards."""
+    root = Path(tempfile.mkdtemp(prefix="vigil-standby-"))
+    os.chmod(root, 0o755)  # the postgres user must reach the data folder inside
+    try:
+        server = start_standby(primary, root / "data", free_port())
+        try:
+            yield server
+        finally:
+            server.destroy()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def start_standby(primary: Postgres, datadir: Path, port: int) -> Postgres:
