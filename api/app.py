@@ -44,6 +44,7 @@ from api.status_pages.render import TEMPLATES
 from api.users.controllers import AuthController
 from vigil.constants import API_PREFIX
 from vigil.db import open_pool
+from vigil.replica import open_reads
 from vigil.settings import Settings, get_settings
 
 MAX_REQUEST_BYTES = 1_048_576
@@ -62,11 +63,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.settings = settings
         app.state.pool = await open_pool(settings.database_url, min_size=2, max_size=20,
                                          wait=False, dict_rows=True)
+        # Read-only routes read through app.state.reads: the replica when usable (vigil/replica.py).
+        app.state.reads = await open_reads(app.state.pool, settings.database_read_url,
+                                           settings.read_max_lag_seconds)
         app.state.redis = aioredis.from_url(settings.redis_url)
         app.state.rate_limits = (RateLimits(settings, app.state.redis.connection_pool)
                                  if settings.rate_limit_enabled else None)
         tasks = [asyncio.create_task(follow_revocations(app.state.redis)),
                  asyncio.create_task(count_key_uses(app.state.pool))]
+        if app.state.reads.replica is not None:
+            tasks.append(asyncio.create_task(app.state.reads.watch()))
         # The startup heap (Litestar, pydantic, numpy) never becomes garbage: frozen, the full
         # collections stop rescanning it (they paused the server 20-60 ms under load).
         gc.collect()
@@ -79,6 +85,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await app.state.redis.aclose()
+            if app.state.reads.replica is not None:
+                await app.state.reads.replica.close()
             await app.state.pool.close()
 
     auth = DefineMiddleware(ApiKeyAuth, exclude=[f"^{API_PREFIX}/schema", f"^{API_PREFIX}/operator(/|$)"])

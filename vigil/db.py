@@ -18,13 +18,17 @@ async def _session_defaults(conn) -> None:
 
 
 async def open_pool(dsn: str, min_size: int = 1, max_size: int = 10, wait: bool = True,
-                    dict_rows: bool = False) -> AsyncConnectionPool:
-    # Every statement is timed into vigil_db_query_duration_seconds by its query name.
+                    dict_rows: bool = False, wait_seconds: float = 10,
+                    check: bool = False) -> AsyncConnectionPool:
+    """wait_seconds: how long a caller waits for a connection. check: test each connection
+    before handing it out (one round trip), for a server that may have restarted since.
+    Every statement is timed into vigil_db_query_duration_seconds by its query name."""
     kwargs: dict = {"row_factory": dict_row} if dict_rows else {}
     if get_settings().metrics:
         kwargs["cursor_factory"] = TimedCursor
     pool = AsyncConnectionPool(dsn, min_size=min_size, max_size=max_size, open=False,
-                               kwargs=kwargs, configure=_session_defaults, timeout=10,
-                               reconnect_timeout=0)
+                               kwargs=kwargs, configure=_session_defaults, timeout=wait_seconds,
+                               reconnect_timeout=0,
+                               check=AsyncConnectionPool.check_connection if check else None)
     await pool.open(wait=wait, timeout=30)
     return pool

@@ -12,7 +12,9 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -163,6 +165,40 @@ class Postgres:
     def destroy(self) -> None:
         self.stop("immediate")
         shutil.rmtree(self.datadir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def standby_of(primary: Postgres) -> Iterator[Postgres]:
+    """A throwaway hot standby of a running primary, on a free port, removed afterwards."""
+    root = Path(tempfile.mkdtemp(prefix="vigil-standby-"))
+    os.chmod(root, 0o755)  # the postgres user must reach the data folder inside
+    try:
+        server = start_standby(primary, root / "data", free_port())
+        try:
+            yield server
+        finally:
+            server.destroy()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def start_standby(primary: Postgres, datadir: Path, port: int) -> Postgres:
+    """A hot standby of a running primary: a base backup taken over the replication
+    protocol (pg_basebackup -R writes the standby's connection to the primary), started on
+    its own port and streaming from then on."""
+    datadir.mkdir(parents=True, mode=0o700)
+    _chown_to_pg_user(datadir)
+    cmd = _as_pg_user([str(pg_bindir() / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port),
+                       "-U", primary.user, "-D", str(datadir), "-R", "-X", "stream", "-c", "fast"])
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode != 0:
+        raise RuntimeError(f"pg_basebackup from port {primary.port} failed: {res.stderr.strip()}")
+    # The copied configuration names the primary's socket folder: give the standby its own.
+    with open(datadir / "postgresql.auto.conf", "a") as fh:
+        fh.write(f"unix_socket_directories = '{datadir}'\nhot_standby_feedback = on\n")
+    standby = Postgres(datadir, port, primary.user, primary.dbname, primary.durable)
+    standby.start()
+    return standby
 
 
 @dataclass

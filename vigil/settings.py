@@ -17,6 +17,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VIGIL_", env_file=".env", extra="ignore")
 
     database_url: str = "postgresql://vigil@127.0.0.1:5433/vigil"
+    # A streaming replica of that database for the API's read-only routes (stats, status);
+    # they read the primary whenever the replica is down or more than read_max_lag_seconds
+    # behind it. Empty = every read on the primary. See docs/replicas.md.
+    database_read_url: str = Field(default="", repr=False)
+    read_max_lag_seconds: float = Field(default=5.0, gt=0, le=3600)
     redis_url: str = "redis://127.0.0.1:6380/0"
     # When set, `vigil migrate` also creates (or updates) vigil_app, the non-superuser login
     # role the services connect as, with this password (compose.yaml sets it).

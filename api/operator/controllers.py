@@ -69,5 +69,5 @@ class OperatorController(Controller):
             queued_batches=await _queued(state) if redis_ok and report["database"] == "ok" else {},
             pool={"size": stats.get("pool_size", 0), "available": stats.get("pool_available", 0),
                   "waiting": stats.get("requests_waiting", 0)},
-            security_events=dict(EVENTS))
+            security_events=dict(EVENTS), read_replica=state.reads.report())
         return Response(body, status_code=200 if body.status == "ok" else 503)

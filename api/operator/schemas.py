@@ -42,3 +42,7 @@ class SystemHealth(BaseModel):
     queued_batches: dict[str, int]  # check batches waiting, per region
     pool: dict[str, int]  # the API process's database connections
     security_events: dict[str, int] = {}  # suspicious requests this API process saw, by event
+    # The read replica as this API process last probed it: state (off, ok, lagging, down,
+    # not a standby, unknown), lag_seconds, max_lag_seconds, reads_from (replica or primary).
+    # A replica that is down or lagging does not make the status degraded: reads go to the primary.
+    read_replica: dict[str, str | float | None] = {}

@@ -10,6 +10,7 @@ from litestar import Controller, MediaType, Request, Response, get
 from litestar.params import FromPath, QueryParameter
 from pydantic import BaseModel
 
+from api.errors import NotFound
 from api.stats.cache import AnswerCache
 from api.stats.schemas import DowntimesRead, GroupStatsRead, RegionsRead, SeriesRead, StatsRead, StatusRead
 from api.stats.service import StatsService
@@ -30,10 +31,13 @@ async def _answer(request: Request, schema: type[BaseModel], key: tuple,
     cache = getattr(state, "stats_cache", None)
     if cache is None:
         cache = state.stats_cache = AnswerCache(state.settings.stats_cache_seconds)
-    service = StatsService(state.pool, request.user.account_id)
+    account_id = request.user.account_id
 
     async def encoded() -> bytes:
-        return schema(**await compute(service)).model_dump_json().encode()
+        # On the read replica while it is usable, else (or when it fails mid-answer) the
+        # primary; a monitor the replica does not know yet is looked up on the primary.
+        answer = await state.reads.run(lambda pool: compute(StatsService(pool, account_id)), (NotFound,))
+        return schema(**answer).model_dump_json().encode()
     return Response(await cache.get((request.user.account_id, *key), encoded), media_type=MediaType.JSON)
 
 

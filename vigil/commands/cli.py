@@ -257,6 +257,22 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if result.up else 1
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from vigil.backup import backup
+
+    manifest = backup(get_settings().database_url, args.file)
+    print(json.dumps({**manifest["archive"], "file": args.file, "timescaledb": manifest["timescaledb"],
+                      "tables": len(manifest["rows"]), "rows": sum(manifest["rows"].values())}))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from vigil.backup import restore
+
+    print(json.dumps(restore(get_settings().database_url, args.file, privileges=not args.no_privileges)))
+    return 0
+
+
 def cmd_dead_letters(args: argparse.Namespace) -> int:
     from ingest.deadletters_cli import main as dead_letters_main
 
@@ -383,6 +399,16 @@ def build_parser() -> argparse.ArgumentParser:
     ck = sub.add_parser("check", help="check one target now and print the result as JSON",
                         arguments_when_used=add_check_arguments)
     ck.set_defaults(fn=cmd_check)
+
+    bk = sub.add_parser("backup", help="dump the database (VIGIL_DATABASE_URL) to FILE, with FILE.json beside it")
+    bk.add_argument("file", help="the archive to write (a new file)")
+    bk.set_defaults(fn=cmd_backup)
+
+    rs = sub.add_parser("restore", help="restore a backup into the empty or missing database at VIGIL_DATABASE_URL")
+    rs.add_argument("file", help="an archive `vigil backup` wrote (its FILE.json beside it)")
+    rs.add_argument("--no-privileges", action="store_true",
+                    help="leave out the backup's GRANTs (when their roles do not exist here)")
+    rs.set_defaults(fn=cmd_restore)
 
     dl = sub.add_parser("dead-letters", help="list check batches that failed every try (or requeue them)")
     dl.add_argument("--requeue", action="store_true", help="put every dead letter back on its queue")
