@@ -92,7 +92,7 @@ async def _page(request: Request, key: str, fmt: str) -> Response:
         page = await _find(request, *found)
         if page is None:
             return None
-        snapshot = await page_snapshot(app.state.pool, page)
+        snapshot = await app.state.reads.run(lambda pool: page_snapshot(pool, page))
         if fmt == "json":
             return _both(render.json(snapshot))
         if fmt == "atom":
@@ -127,7 +127,8 @@ async def custom_domain(request: Request) -> Response:
         page = await _find(request, "status_page_by_domain", {"domain": host})
         if page is None:
             return None
-        return _both(render.html(app, await page_snapshot(app.state.pool, page), f"/status/{page['slug']}"))
+        snapshot = await app.state.reads.run(lambda pool: page_snapshot(pool, page))
+        return _both(render.html(app, snapshot, f"/status/{page['slug']}"))
     return _respond(request, await answers(app).get(("domain", host), compute), "html")
 
 
