@@ -30,6 +30,9 @@ BODIES = {
     "updateChannel": {"name": "taken"},
     "updateRule": {"name": "taken"},
     "updateMaintenanceWindow": {"name": "taken"},
+    "updateStatusPage": {"title": "taken"},
+    "updateStatusIncident": {"title": "taken"},
+    "addStatusIncidentUpdate": {"status": "resolved", "message": "taken"},
 }
 
 
@@ -56,8 +59,14 @@ async def _rows(c, h: dict, db, account_id: int) -> dict[str, int]:
     incident = db.execute(
         "INSERT INTO incidents (account_id, rule_id, monitor_id, state, started_at, last_evaluated_at) "
         "VALUES (%s, %s, %s, 'pending', now(), now()) RETURNING id", (account_id, rule, monitor)).fetchone()[0]
+    page = (await c.post("/api/v1/status-pages", headers=h, json={
+        "slug": f"page-{account_id}", "title": "Status", "sections": [
+            {"name": "All", "monitors": [{"monitor_id": monitor, "display_name": "Site"}]}]})).json()["id"]
+    status_incident = (await c.post("/api/v1/status-pages/incidents", headers=h, json={
+        "title": "Slow", "impact": "minor", "monitor_ids": [monitor], "message": "Looking."})).json()["id"]
     return {"monitor_id": monitor, "channel_id": channel, "notification_id": notification, "rule_id": rule,
-            "window_id": window, "key_id": key, "incident_id": incident}
+            "window_id": window, "key_id": key, "incident_id": incident, "page_id": page,
+            "status_incident_id": status_incident}
 
 
 def _table_counts(db) -> dict[str, int]:

@@ -81,23 +81,23 @@ class StatusPageController(Controller):
                              ) -> list[IncidentRead]:
         return [IncidentRead(**i) for i in await _service(request).list_incidents(limit, before)]
 
-    @get("/incidents/{incident_id:int}", operation_id="getStatusIncident")
-    async def get_incident(self, request: Request, incident_id: FromPath[int]) -> IncidentRead:
-        return IncidentRead(**await _service(request).get_incident(incident_id))
+    @get("/incidents/{status_incident_id:int}", operation_id="getStatusIncident")
+    async def get_incident(self, request: Request, status_incident_id: FromPath[int]) -> IncidentRead:
+        return IncidentRead(**await _service(request).get_incident(status_incident_id))
 
-    @patch("/incidents/{incident_id:int}", operation_id="updateStatusIncident")
-    async def update_incident(self, request: Request, incident_id: FromPath[int],
+    @patch("/incidents/{status_incident_id:int}", operation_id="updateStatusIncident")
+    async def update_incident(self, request: Request, status_incident_id: FromPath[int],
                               data: JSONBody[IncidentUpdate]) -> IncidentRead:
-        return _changed(request, IncidentRead(**await _service(request).update_incident(incident_id, data)))
+        return _changed(request, IncidentRead(**await _service(request).update_incident(status_incident_id, data)))
 
-    @post("/incidents/{incident_id:int}/updates", operation_id="addStatusIncidentUpdate")
-    async def add_update(self, request: Request, incident_id: FromPath[int],
+    @post("/incidents/{status_incident_id:int}/updates", operation_id="addStatusIncidentUpdate")
+    async def add_update(self, request: Request, status_incident_id: FromPath[int],
                          data: JSONBody[UpdateCreate]) -> IncidentRead:
-        return _changed(request, IncidentRead(**await _service(request).add_update(incident_id, data)))
+        return _changed(request, IncidentRead(**await _service(request).add_update(status_incident_id, data)))
 
-    @delete("/incidents/{incident_id:int}", operation_id="deleteStatusIncident")
-    async def delete_incident(self, request: Request, incident_id: FromPath[int]) -> None:
-        _changed(request, await _service(request).delete_incident(incident_id))
+    @delete("/incidents/{status_incident_id:int}", operation_id="deleteStatusIncident")
+    async def delete_incident(self, request: Request, status_incident_id: FromPath[int]) -> None:
+        _changed(request, await _service(request).delete_incident(status_incident_id))
 
 
 class BadgeController(Controller):
