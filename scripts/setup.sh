@@ -37,6 +37,8 @@ apt_install() {
 # --- Debian packages ------------------------------------------------------------------
 apt_install postgresql redis-server build-essential cmake dpkg-dev ca-certificates nginx-light \
   prometheus-blackbox-exporter docker-compose
+# systemd-analyze checks the systemd units docs/deploy.md gives (tests/test_deploy_docs.py).
+apt_install systemd
 PG_MAJOR="$(ls /usr/lib/postgresql | sort -n | tail -1)"
 apt_install "postgresql-server-dev-$PG_MAJOR"
 PG_CONFIG="/usr/lib/postgresql/$PG_MAJOR/bin/pg_config"
