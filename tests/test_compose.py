@@ -97,3 +97,10 @@ def test_services_connect_as_the_app_role_not_the_superuser():
     assert {"api", "scheduler", "worker", "evaluator", "notifier"} <= set(users) - owners
     # The migrate service creates the role with that password.
     assert services["migrate"]["environment"]["VIGIL_APP_DB_PASSWORD"] == PASSWORDS["VIGIL_APP_DB_PASSWORD"]
+
+
+def test_every_long_running_service_restarts_on_its_own():
+    """A service that dies is restarted by Docker while the others keep running; only the
+    one-shot migrate service runs once."""
+    for name, service in _config()["services"].items():
+        assert service.get("restart") == ("no" if name == "migrate" else "unless-stopped"), name
