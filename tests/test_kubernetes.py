@@ -220,3 +220,11 @@ def test_nothing_secret_is_rendered_and_every_secret_reference_is_documented(obj
             command = re.search(rf"create secret generic {secret}\b[^`]*?(?=\n\n|```)", guide, re.S)
             assert command, f"docs/deploy.md does not create the Secret {secret}"
             assert key is None or f"--from-literal={key}=" in command.group(0), (secret, key)
+
+
+def test_every_vigil_variable_the_manifests_set_is_a_setting(overlay):
+    from vigil.settings import Settings
+
+    known = {f"VIGIL_{name.upper()}" for name in Settings.model_fields}
+    named = set(re.findall(r"\bVIGIL_[A-Z0-9_]+", yaml.safe_dump_all(overlay)))
+    assert named and named <= known, sorted(named - known)
