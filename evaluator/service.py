@@ -1,4 +1,5 @@
-"""`vigil evaluator`: evaluate alert rules every minute, or once with --once [--at TIME]."""
+"""`vigil evaluator`: evaluate alert rules every minute, and down rules also as soon as a
+down result is stored; or once with --once [--at TIME]."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import sys
 from datetime import datetime
 
+from evaluator.fast import run_fast_down
 from evaluator.jobs import evaluate
 from vigil.constants import EVALUATOR_QUEUE
 from vigil.cronworker import make_cron_worker, run_job_once, run_worker
@@ -26,5 +28,8 @@ def main(args: argparse.Namespace) -> int:
         evaluated = asyncio.run(run_job_once(settings, evaluate, **extra))
         print(f"evaluated; {evaluated} (rule, monitor) pair(s) bad or with an open incident")
         return 0
-    run_worker(lambda: make_cron_worker(settings, EVALUATOR_QUEUE, [(evaluate, {"second": settings.evaluator_cron_second})]))
+    # The tick evaluates every rule each minute; the immediate pass fires down rules seconds
+    # after the deciding result is stored (evaluator/fast.py).
+    run_worker(lambda: make_cron_worker(settings, EVALUATOR_QUEUE, [(evaluate, {"second": settings.evaluator_cron_second})],
+                                        background=(run_fast_down,)))
     return 0

@@ -21,16 +21,23 @@ JobFn = Callable[[dict[str, Any]], Awaitable[Any]]
 
 async def _startup(ctx: dict[str, Any]) -> None:
     ctx["pool"] = await open_pool(ctx["settings"].database_url, max_size=4, wait=False)
+    ctx["background_tasks"] = [asyncio.create_task(fn(ctx), name=fn.__name__)
+                               for fn in ctx.get("background", ())]
 
 
 async def _shutdown(ctx: dict[str, Any]) -> None:
+    for task in ctx.get("background_tasks", ()):
+        task.cancel()
+    await asyncio.gather(*ctx.get("background_tasks", ()), return_exceptions=True)
     if "pool" in ctx:
         await ctx["pool"].close()
 
 
 def make_cron_worker(settings: Settings, queue: str, jobs: list[tuple[JobFn, dict[str, Any]]],
-                     functions: list | None = None, **overrides: Any) -> Worker:
-    """jobs: (function, arq cron schedule kwargs such as {"second": 5})."""
+                     functions: list | None = None, background: tuple[JobFn, ...] = (),
+                     **overrides: Any) -> Worker:
+    """jobs: (function, arq cron schedule kwargs such as {"second": 5}); background: async
+    functions of ctx run as tasks beside the cron from startup (pool open) to shutdown."""
     kwargs: dict[str, Any] = dict(
         functions=functions or [],
         cron_jobs=[cron(fn, unique=True, run_at_startup=False, timeout=300, **sched) for fn, sched in jobs],
@@ -38,7 +45,7 @@ def make_cron_worker(settings: Settings, queue: str, jobs: list[tuple[JobFn, dic
         redis_settings=RedisSettings.from_dsn(settings.redis_url),
         on_startup=_startup,
         on_shutdown=_shutdown,
-        ctx={"settings": settings},
+        ctx={"settings": settings, "background": background},
         handle_signals=True,
     )
     kwargs.update(overrides)
