@@ -28,7 +28,9 @@ alert_latency_after_result_s: the down rules' own path. F more monitors (20, --q
 not written by the ticks) each get one failing result, stored through the workers' writer
 (ingest/writer.py, which announces down monitors as it commits) one every half second,
 while the evaluator's immediate pass runs as its own processes (two, as two evaluator
-replicas would; --evaluators) beside `vigil notifier`. Measured from the moment write()
+replicas would; --evaluators) beside `vigil notifier`, and a full tick over every rule
+runs alongside the first of them (the cron's tick takes a few seconds of every minute).
+Measured from the moment write()
 returned (the row committed) to the receipt of that monitor's webhook; p99
 (alert_latency_after_result_s) and p50 over the F incidents, with the medians of where the
 time went: to the evaluating transaction's start (wake-up and debounce), to the notifier's
@@ -135,9 +137,11 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def immediate_alerts(dsn: str, receiver: Receiver, first_monitor: int, count: int,
-                           evaluators: int) -> dict:
+                           evaluators: int, tick_pool, tick_at: datetime) -> dict:
     """Down results stored one by one through the writer; the immediate pass (its own
-    processes) fires, the notifier delivers. Seconds from each commit to its webhook."""
+    processes) fires, the notifier delivers. Seconds from each commit to its webhook. A full
+    tick over every rule runs alongside the first results, as the cron's would for a few
+    seconds of every minute: the figure includes the competition."""
     passes = [start_immediate_pass(dsn) for _ in range(evaluators)]
     pool = await open_pool(dsn, max_size=2)
     writer = ResultWriter(pool, flush_seconds=0.05)
@@ -147,6 +151,7 @@ async def immediate_alerts(dsn: str, receiver: Receiver, first_monitor: int, cou
     try:
         await wait_immediate_passes_ready(dsn, DOWN_RESULTS_CHANNEL, evaluators)
         before = receiver.count("firing")
+        tick = asyncio.create_task(timed_tick(tick_pool, tick_at))
         for mid in monitors:
             slot = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
             await writer.write([ResultRow(time=slot, monitor_id=mid, latency_us=2_000_000, connect_us=500,
@@ -155,6 +160,7 @@ async def immediate_alerts(dsn: str, receiver: Receiver, first_monitor: int, cou
                                           attempts=1, up=False)])
             stored[mid] = time.time()
             await asyncio.sleep(IMMEDIATE_SPACING_S)
+        print(f"tick beside the immediate pass: {await tick:.3f} s", flush=True)
         if not await receiver.wait_for("firing", before + count, DELIVERY_TIMEOUT_S):
             raise RuntimeError(f"only {receiver.count('firing') - before} of {count} immediate webhooks received")
         await asyncio.sleep(1.0)  # room for a duplicate from the second pass, if one could happen
@@ -241,7 +247,7 @@ async def run(rules: int, steady_ticks: int, cron_second: int, immediate: int, e
                 raise RuntimeError(f"only {receiver.count('resolved')} of {expected} resolved webhooks received")
             print(f"recovery ticks: {', '.join(f'{s:.3f}' for s in recovery)} s, {resolved:,} resolved", flush=True)
             webhooks = receiver.count("firing") + receiver.count("resolved")
-            fast = await immediate_alerts(pg.dsn, receiver, rules + 1, immediate, evaluators)
+            fast = await immediate_alerts(pg.dsn, receiver, rules + 1, immediate, evaluators, pool, at + MINUTE)
             loop_rps = per_rule_loop(pg.dsn, rules, at)
         finally:
             db.close()
