@@ -110,13 +110,13 @@ async def wait_immediate_passes_ready(dsn: str, channel: str, passes: int, limit
 
 
 async def _immediate_pass() -> None:
-    from evaluator.fast import FastDown
+    from evaluator.immediate import ImmediateDownPass
     from vigil.db import open_pool
 
     dsn = os.environ["VIGIL_DATABASE_URL"]
     pool = await open_pool(dsn, max_size=2)
     try:
-        await FastDown(pool, dsn).run()
+        await ImmediateDownPass(pool, dsn).run()
     finally:
         await pool.close()
 

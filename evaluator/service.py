@@ -8,7 +8,7 @@ import asyncio
 import sys
 from datetime import datetime
 
-from evaluator.fast import run_fast_down
+from evaluator.immediate import run_immediate_down_pass
 from evaluator.jobs import evaluate
 from vigil.constants import EVALUATOR_QUEUE
 from vigil.cronworker import make_cron_worker, run_job_once, run_worker
@@ -29,7 +29,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"evaluated; {evaluated} (rule, monitor) pair(s) bad or with an open incident")
         return 0
     # The tick evaluates every rule each minute; the immediate pass fires down rules seconds
-    # after the deciding result is stored (evaluator/fast.py).
+    # after the deciding result is stored (evaluator/immediate.py).
     run_worker(lambda: make_cron_worker(settings, EVALUATOR_QUEUE, [(evaluate, {"second": settings.evaluator_cron_second})],
-                                        background=(run_fast_down,)))
+                                        background=(run_immediate_down_pass,)))
     return 0

@@ -50,7 +50,7 @@ async def evaluate_kind(conn: AsyncConnection, kind: str, at: datetime,
                         monitor_ids: list[int] | None = None) -> KindOutcome:
     """Evaluate every enabled rule of `kind` at `at`, move incidents and write the outbox,
     all in one transaction; the notifier is woken when it commits outbox rows. With
-    monitor_ids (down kind only: the immediate pass, evaluator/fast.py), just those monitors."""
+    monitor_ids (down kind only: the immediate pass, evaluator/immediate.py), just those monitors."""
     outcome = KindOutcome(kind)
     params = {"at": at, "kind": kind, "monitor_ids": monitor_ids}
     started = time.perf_counter()

@@ -2,7 +2,7 @@
 
 Only a down result can make a down rule's slot decided down (its regions down reach the
 quorum), so these monitors are the ones whose down rules may fire now; the evaluator
-evaluates just them within a second (evaluator/fast.py) instead of waiting for its
+evaluates just them within a second (evaluator/immediate.py) instead of waiting for its
 per-minute tick. Missed-slot markers are not down results and wake nothing."""
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ CREATE TEMP TABLE rule_transitions (
 -- they neither extend nor break a run. So once every region has reported, the evaluator
 -- judges a slot exactly as the stats API and the rollups do.
 -- monitor_ids: NULL for every monitor (the tick), else just these (the immediate pass after
--- down results were stored, evaluator/fast.py): the same rule either way.
+-- down results were stored, evaluator/immediate.py): the same rule either way.
 -- fail_streak / ok_streak: decided slots in a row, counted back from the newest. The last
 -- slots are read with one index scan on (monitor, region, time) per lookback length and
 -- region, with the monitors as array keys: the cost follows monitors, not history kept.

@@ -45,7 +45,7 @@ RETRY_SECONDS = 0.5
 RETRY_MAX_SECONDS = 30.0
 
 
-class FastDown:
+class ImmediateDownPass:
     def __init__(self, pool: AsyncConnectionPool, dsn: str, recheck_seconds: float = RECHECK_SECONDS) -> None:
         self.pool = pool
         self.dsn = dsn
@@ -127,6 +127,6 @@ class FastDown:
                      outcome.transitions, outcome.notifications, outcome.seconds)
 
 
-async def run_fast_down(ctx: dict[str, Any]) -> None:
+async def run_immediate_down_pass(ctx: dict[str, Any]) -> None:
     """The evaluator service's background task (vigil/cronworker.py: background)."""
-    await FastDown(ctx["pool"], ctx["settings"].database_url).run()
+    await ImmediateDownPass(ctx["pool"], ctx["settings"].database_url).run()
