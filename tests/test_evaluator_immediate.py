@@ -91,6 +91,17 @@ def up_history(db, monitor_id: int, now: datetime, regions=REGIONS, minutes: int
         write_results(db, monitor_id, region, [now - timedelta(minutes=k) for k in range(minutes, 0, -1)], up=True)
 
 
+def watched_monitor(db, account_id: int) -> tuple[int, datetime]:
+    """A one-region monitor up for the last ten minutes, with a down rule firing on the first
+    failed slot; returns it and the current minute."""
+    mid = make_monitor(db, account_id, regions=("eu",))
+    make_rule(db, account_id, "down", {"failures": 1}, monitor_id=mid,
+              channel_ids=[make_outbox_channel(db, account_id)])
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    up_history(db, mid, now, regions=("eu",))
+    return mid, now
+
+
 @pytest.mark.parametrize(("ids", "payloads"), [
     ([], []),
     ([3, 1, 2, 3], ["1,2,3"]),
@@ -191,11 +202,7 @@ async def test_two_immediate_passes_and_the_tick_together_give_one_incident_and_
 
 @pytest.mark.timeout(60)
 async def test_a_tick_wakes_the_notifier_only_when_it_writes_outbox_rows(db, account, pool, settings):
-    acc = account[0]
-    mid = make_monitor(db, acc, regions=("eu",))
-    make_rule(db, acc, "down", {"failures": 1}, monitor_id=mid, channel_ids=[make_outbox_channel(db, acc)])
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
-    up_history(db, mid, now, regions=("eu",))
+    mid, now = watched_monitor(db, account[0])
     async with await psycopg.AsyncConnection.connect(settings.database_url, autocommit=True) as listener:
         await listener.execute(f"LISTEN {OUTBOX_CHANNEL}")
         await tick(pool, now, ("down",))  # all up: nothing to send
@@ -208,11 +215,7 @@ async def test_a_tick_wakes_the_notifier_only_when_it_writes_outbox_rows(db, acc
 
 @pytest.mark.timeout(60)
 async def test_recovery_resolves_within_the_recheck_and_a_reconnect_catches_up(db, account, pool, settings):
-    acc = account[0]
-    mid = make_monitor(db, acc, regions=("eu",))
-    make_rule(db, acc, "down", {"failures": 1}, monitor_id=mid, channel_ids=[make_outbox_channel(db, acc)])
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
-    up_history(db, mid, now, regions=("eu",))
+    mid, now = watched_monitor(db, account[0])
     eu = region_id(db, "eu")
     immediate = ImmediateDownPass(pool, settings.database_url, recheck_seconds=0.5)
     task = asyncio.create_task(immediate.run())
