@@ -1,6 +1,6 @@
 """Waking the notifier when outbox rows are committed (PostgreSQL NOTIFY on OUTBOX_CHANNEL,
-sent by the evaluator in the transaction that writes them), so a notification goes out
-within moments instead of at the next poll. The poll stays: it retries due rows and covers
+sent in the transaction that writes them: the evaluator's incident changes, the API's test
+notifications), so a notification goes out within moments instead of at the next poll. The poll stays: it retries due rows and covers
 anything written while the listening connection was away."""
 
 from __future__ import annotations
