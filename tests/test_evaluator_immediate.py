@@ -201,6 +201,19 @@ async def test_two_immediate_passes_and_the_tick_together_give_one_incident_and_
 
 
 @pytest.mark.timeout(60)
+async def test_a_down_result_inside_a_maintenance_window_fires_nothing(db, account, pool, settings):
+    mid, now = watched_monitor(db, account[0])
+    db.execute("INSERT INTO maintenance_windows (account_id, monitor_id, starts_at, ends_at) VALUES (%s, %s, %s, %s)",
+               (account[0], mid, now - timedelta(minutes=5), now + timedelta(minutes=30)))
+    async with immediate_passes(pool, settings) as (immediate,), writer(pool) as w:
+        seen = immediate.passes
+        await w.write([result(mid, region_id(db, "eu"), now, up=False)])
+        await wait_until(lambda: immediate.passes > seen, 5)
+    assert immediate.last.evaluated == 0
+    assert incidents(db) == [] and notifications(db) == []
+
+
+@pytest.mark.timeout(60)
 async def test_a_tick_wakes_the_notifier_only_when_it_writes_outbox_rows(db, account, pool, settings):
     mid, now = watched_monitor(db, account[0])
     async with await psycopg.AsyncConnection.connect(settings.database_url, autocommit=True) as listener:
