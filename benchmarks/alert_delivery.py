@@ -1,6 +1,9 @@
 """The delivery half of the evaluator benchmark's alert latency: a signed-webhook receiver
 on 127.0.0.1 port 0 (in the benchmark's process, recording when each delivery arrived and
-verifying its signature) and `vigil notifier` as its own process, as deployed."""
+verifying its signature) and `vigil notifier` as its own process, as deployed; and the
+evaluator's immediate down pass as its own process (`python -m benchmarks.alert_delivery`
+runs the pass `vigil evaluator` runs beside its cron, without the cron, whose real-minute
+ticks would land in the middle of the benchmark's explicit ones)."""
 
 from __future__ import annotations
 
@@ -80,10 +83,55 @@ def start_notifier(dsn: str, secret_key: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "vigil", "notifier"], env=env)
 
 
-def stop_notifier(proc: subprocess.Popen) -> None:
+IMMEDIATE_PASS_APP = "vigil-immediate-pass"  # application_name of its connections
+
+
+def start_immediate_pass(dsn: str) -> subprocess.Popen:
+    env = {**os.environ, "VIGIL_DATABASE_URL": dsn, "VIGIL_LOG_LEVEL": "WARNING", "PGAPPNAME": IMMEDIATE_PASS_APP}
+    return subprocess.Popen([sys.executable, "-m", "benchmarks.alert_delivery"], env=env)
+
+
+async def wait_immediate_passes_ready(dsn: str, channel: str, passes: int, limit_s: float = 300.0) -> None:
+    """Until `passes` immediate passes LISTEN on `channel` and have finished the pass over
+    every down rule that follows connecting (all their connections idle for a moment)."""
+    deadline = time.monotonic() + limit_s
+    quiet = 0
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as db:
+        while time.monotonic() < deadline:
+            cur = await db.execute(
+                "SELECT count(*) FILTER (WHERE query = %s), count(*) FILTER (WHERE state <> 'idle')"
+                " FROM pg_stat_activity WHERE application_name = %s", (f'LISTEN "{channel}"', IMMEDIATE_PASS_APP))
+            listening, busy = await cur.fetchone()
+            quiet = quiet + 1 if listening >= passes and not busy else 0
+            if quiet >= 10:
+                return
+            await asyncio.sleep(0.05)
+    raise RuntimeError(f"{passes} immediate pass(es) not listening and idle after {limit_s} s")
+
+
+async def _immediate_pass() -> None:
+    from evaluator.immediate import ImmediateDownPass
+    from vigil.db import open_pool
+
+    dsn = os.environ["VIGIL_DATABASE_URL"]
+    pool = await open_pool(dsn, max_size=2)
+    try:
+        await ImmediateDownPass(pool, dsn).run()
+    finally:
+        await pool.close()
+
+
+def stop_service(proc: subprocess.Popen) -> None:
     proc.send_signal(signal.SIGINT)
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+if __name__ == "__main__":
+    try:
+        asyncio.run(_immediate_pass())
+    except KeyboardInterrupt:
+        pass

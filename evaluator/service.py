@@ -1,4 +1,5 @@
-"""`vigil evaluator`: evaluate alert rules every minute, or once with --once [--at TIME]."""
+"""`vigil evaluator`: evaluate alert rules every minute, and down rules also as soon as a
+down result is stored; or once with --once [--at TIME]."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import sys
 from datetime import datetime
 
+from evaluator.immediate import run_immediate_down_pass
 from evaluator.jobs import evaluate
 from vigil.constants import EVALUATOR_QUEUE
 from vigil.cronworker import make_cron_worker, run_job_once, run_worker
@@ -26,6 +28,8 @@ def main(args: argparse.Namespace) -> int:
         evaluated = asyncio.run(run_job_once(settings, evaluate, **extra))
         print(f"evaluated; {evaluated} (rule, monitor) pair(s) bad or with an open incident")
         return 0
+    # The tick evaluates every rule each minute; the immediate pass fires down rules seconds
+    # after the deciding result is stored (evaluator/immediate.py).
     run_worker(lambda: make_cron_worker(settings, EVALUATOR_QUEUE, [(evaluate, {"second": settings.evaluator_cron_second})],
-                                                service="evaluator"))
+                                        service="evaluator", background=(run_immediate_down_pass,)))
     return 0

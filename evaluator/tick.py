@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from vigil.constants import RULE_KINDS
+from vigil.constants import OUTBOX_CHANNEL, RULE_KINDS
+from vigil.listen import send
 from vigil.queries import sql
 
 log = logging.getLogger(__name__)
@@ -45,11 +46,13 @@ def minute_of(at: datetime | None) -> datetime:
     return at.replace(second=0, microsecond=0)
 
 
-async def evaluate_kind(conn: AsyncConnection, kind: str, at: datetime) -> KindOutcome:
-    """Evaluate every enabled rule of `kind` at minute `at`, move incidents and write the
-    outbox, all in one transaction."""
+async def evaluate_kind(conn: AsyncConnection, kind: str, at: datetime,
+                        monitor_ids: list[int] | None = None) -> KindOutcome:
+    """Evaluate every enabled rule of `kind` at `at`, move incidents and write the outbox,
+    all in one transaction; the notifier is woken when it commits outbox rows. With
+    monitor_ids (down kind only: the immediate pass, evaluator/immediate.py), just those monitors."""
     outcome = KindOutcome(kind)
-    params = {"at": at, "kind": kind}
+    params = {"at": at, "kind": kind, "monitor_ids": monitor_ids}
     started = time.perf_counter()
 
     async def run(name: str, query: str | None = None):
@@ -67,7 +70,7 @@ async def evaluate_kind(conn: AsyncConnection, kind: str, at: datetime) -> KindO
         await conn.execute("SET LOCAL work_mem = '64MB'")
         await conn.execute(sql("rule_eval_tables"))
         outcome.evaluated = (await run(f"eval_{kind}")).rowcount
-        closed = (await run("incidents_close_unwatched")).rowcount
+        closed = (await run("incidents_close_unwatched")).rowcount if monitor_ids is None else 0
         if outcome.evaluated:
             await run("analyze", "ANALYZE rule_eval")
             for name in TRANSITIONS:
@@ -76,6 +79,8 @@ async def evaluate_kind(conn: AsyncConnection, kind: str, at: datetime) -> KindO
             cur = await conn.execute(sql("transition_counts"))
             outcome.transitions = {event: n for event, n in await cur.fetchall()}
             outcome.notifications = (await run("outbox_enqueue")).rowcount
+            if outcome.notifications:
+                await send(conn, OUTBOX_CHANNEL)
     outcome.seconds = time.perf_counter() - started
     return outcome
 

@@ -30,6 +30,7 @@ import psycopg
 from psycopg import errors
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from ingest.wake import announce_down
 from vigil import metrics
 from vigil.constants import ErrorKind
 from vigil.results import COLUMNS, PG_TYPES, ResultRow, copy_statement
@@ -54,10 +55,13 @@ async def copy_rows(conn: psycopg.AsyncConnection, rows: list[ResultRow], table:
 async def store_rows(conn: psycopg.AsyncConnection, rows: list[ResultRow]) -> int:
     """Plain COPY when no row exists yet (the common case, at full COPY speed); when a
     retried job repeats rows, COPY into a staging table and insert what is new. Returns the
-    rows refused as older than the raw horizon."""
+    rows refused as older than the raw horizon. Monitors with a down result are announced to
+    the evaluator in the same transaction (ingest/wake.py)."""
     try:
         async with conn.transaction():
-            return len(rows) - await copy_rows(conn, rows)
+            refused = len(rows) - await copy_rows(conn, rows)
+            await announce_down(conn, rows)
+            return refused
     except errors.UniqueViolation:
         async with conn.transaction():
             await conn.execute("CREATE TEMP TABLE IF NOT EXISTS results_stage "
@@ -65,6 +69,7 @@ async def store_rows(conn: psycopg.AsyncConnection, rows: list[ResultRow]) -> in
             await copy_rows(conn, rows, "results_stage")
             refused = (await (await conn.execute(_PAST_HORIZON)).fetchone())[0]
             await conn.execute(_INSERT_NEW)
+            await announce_down(conn, rows)
             return refused
 
 

@@ -9,6 +9,8 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from vigil.constants import OUTBOX_CHANNEL
+from vigil.listen import send
 from vigil.queries import sql
 
 
@@ -20,6 +22,7 @@ async def enqueue_test(conn: AsyncConnection, account_id: int, channel_id: int, 
     await cur.execute(sql("enqueue_test_notification"), {
         "account_id": account_id, "channel_id": channel_id, "nonce": nonce, "payload": Jsonb(payload)})
     row = await cur.fetchone()
+    await send(conn, OUTBOX_CHANNEL)  # delivered with the row's commit
     return {"notification_id": row["id"], "status": row["status"]}
 
 

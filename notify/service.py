@@ -1,6 +1,7 @@
 """`vigil notifier`: the delivery worker. A poll loop rather than one arq job per row: each
 pass claims a batch with FOR UPDATE SKIP LOCKED, so any number of notifiers run side by
-side without sending a row twice, and an idle one costs one indexed query per poll. Once a
+side without sending a row twice, and an idle one costs one indexed query per poll. A
+NOTIFY from the evaluator wakes it as soon as outbox rows are committed (notify/wake.py). Once a
 minute it also queues the weekly SLO reports when they are due (idempotent: the outbox's
 dedupe key holds the account, week and channel)."""
 
@@ -16,6 +17,7 @@ from notify.outbox import enqueue_weekly_reports
 from notify.report.schedule import due_week
 from notify.transports.base import TransportContext
 from notify.transports.http import make_session
+from notify.wake import OutboxWake
 from vigil import metrics
 from vigil.db import open_pool
 from vigil.queries import sql
@@ -50,12 +52,15 @@ async def run_notifier(settings: Settings, stop: asyncio.Event) -> None:
     pool = await open_pool(settings.database_url, max_size=4, wait=False)
     http = make_session(settings.outbound_policy())
     ctx = TransportContext(settings=settings, http=http, pool=pool)
+    wake = OutboxWake(settings.database_url)
+    wake.start()
     next_report_check = next_outbox_sample = 0.0
     exporter = metrics.serve(settings, "notifier")
     log.info("notifier started")
     try:
         while not stop.is_set():
             sent = []
+            wake.clear()
             try:
                 if time.monotonic() >= next_report_check:
                     next_report_check = time.monotonic() + REPORT_CHECK_SECONDS
@@ -67,12 +72,10 @@ async def run_notifier(settings: Settings, stop: asyncio.Event) -> None:
             except Exception:  # database away and the like: log, wait, try again
                 log.exception("delivery pass failed; retrying in %.1f s", settings.notify_poll_seconds)
             if not sent:
-                try:
-                    await asyncio.wait_for(stop.wait(), settings.notify_poll_seconds)
-                except TimeoutError:
-                    pass
+                await wake.sleep(stop, settings.notify_poll_seconds)
     finally:
         if exporter:
             exporter.close()
+        await wake.close()
         await http.close()
         await pool.close()

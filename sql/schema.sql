@@ -1790,6 +1790,12 @@ CREATE INDEX alert_rules_account_idx ON public.alert_rules USING btree (account_
 CREATE INDEX alert_rules_kind_idx ON public.alert_rules USING btree (kind) WHERE enabled;
 
 --
+-- Name: alert_rules_monitor_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX alert_rules_monitor_idx ON public.alert_rules USING btree (monitor_id);
+
+--
 -- Name: api_keys_account_idx; Type: INDEX; Schema: public; Owner: -
 --
 

@@ -11,6 +11,11 @@ CHECK_QUEUE_PREFIX = "vigil:checks:"
 # The periodic jobs' queues: each cron worker polls its own.
 AGGREGATOR_QUEUE = "vigil:aggregator"
 EVALUATOR_QUEUE = "vigil:evaluator"
+# PostgreSQL NOTIFY channels (sent inside the writing transaction, so a listener hears of
+# rows only once they are committed): monitors that just stored a down result, for the
+# evaluator's immediate down-rule pass; new outbox rows, to wake the notifier.
+DOWN_RESULTS_CHANNEL = "vigil_down_results"
+OUTBOX_CHANNEL = "vigil_outbox"
 # Scheduler watermark: the last slot second fully enqueued, per region. Kept in Redis
 # beside the queue it describes; if Redis loses it, the scheduler restarts from "now"
 # and the slots in between are reported missed, never silently absent.

@@ -24,9 +24,14 @@ async def _startup(ctx: dict[str, Any]) -> None:
     ctx["pool"] = await open_pool(ctx["settings"].database_url, max_size=4, wait=False)
     if ctx.get("service"):
         ctx["metrics_server"] = metrics.serve(ctx["settings"], ctx["service"])
+    ctx["background_tasks"] = [asyncio.create_task(fn(ctx), name=fn.__name__)
+                               for fn in ctx.get("background", ())]
 
 
 async def _shutdown(ctx: dict[str, Any]) -> None:
+    for task in ctx.get("background_tasks", ()):
+        task.cancel()
+    await asyncio.gather(*ctx.get("background_tasks", ()), return_exceptions=True)
     if ctx.get("metrics_server"):
         ctx["metrics_server"].close()
     if "pool" in ctx:
@@ -34,9 +39,11 @@ async def _shutdown(ctx: dict[str, Any]) -> None:
 
 
 def make_cron_worker(settings: Settings, queue: str, jobs: list[tuple[JobFn, dict[str, Any]]],
-                     functions: list | None = None, service: str | None = None, **overrides: Any) -> Worker:
+                     functions: list | None = None, service: str | None = None,
+                     background: tuple[JobFn, ...] = (), **overrides: Any) -> Worker:
     """jobs: (function, arq cron schedule kwargs such as {"second": 5}); service: whose
-    metrics port setting to serve metrics on (vigil/metrics.py)."""
+    metrics port setting to serve metrics on (vigil/metrics.py); background: async functions
+    of ctx run as tasks beside the cron from startup (pool open) to shutdown."""
     kwargs: dict[str, Any] = dict(
         functions=functions or [],
         cron_jobs=[cron(fn, unique=True, run_at_startup=False, timeout=300, **sched) for fn, sched in jobs],
@@ -44,7 +51,7 @@ def make_cron_worker(settings: Settings, queue: str, jobs: list[tuple[JobFn, dic
         redis_settings=RedisSettings.from_dsn(settings.redis_url),
         on_startup=_startup,
         on_shutdown=_shutdown,
-        ctx={"settings": settings, "service": service},
+        ctx={"settings": settings, "service": service, "background": background},
         handle_signals=True,
     )
     kwargs.update(overrides)

@@ -32,6 +32,8 @@ CREATE TEMP TABLE rule_transitions (
 -- any mix agrees too), and undecided slots are skipped. Missed slots are skipped as well:
 -- they neither extend nor break a run. So once every region has reported, the evaluator
 -- judges a slot exactly as the stats API and the rollups do.
+-- monitor_ids: NULL for every monitor (the tick), else just these (the immediate pass after
+-- down results were stored, evaluator/immediate.py): the same rule either way.
 -- fail_streak / ok_streak: decided slots in a row, counted back from the newest. The last
 -- slots are read with one index scan on (monitor, region, time) per lookback length and
 -- region, with the monitors as array keys: the cost follows monitors, not history kept.
@@ -43,6 +45,7 @@ WITH t AS (
            %(at)s::timestamptz - (greatest((params->>'failures')::int, recovery_slots) + 2) * interval_s
                                  * interval '1 second' AS since
     FROM vigil_rule_targets('down', %(at)s)
+    WHERE %(monitor_ids)s::integer[] IS NULL OR monitor_id = ANY (%(monitor_ids)s::integer[])
 ), lookback AS (
     SELECT since, array_agg(DISTINCT monitor_id) AS ids FROM t GROUP BY since
 ), slots AS (
@@ -305,6 +308,13 @@ JOIN alert_rules r ON r.id = i.rule_id
 JOIN monitors m ON m.id = i.monitor_id
 JOIN channels c ON c.id = ANY (r.channel_ids) AND c.account_id = i.account_id AND c.enabled
 ON CONFLICT (dedupe_key) DO NOTHING;
+
+-- name: open_down_monitors
+-- Monitors with an open incident of a down rule: the immediate pass re-evaluates them every
+-- few seconds, so recovery (and a pending incident's promotion) need not wait for the tick.
+SELECT DISTINCT i.monitor_id
+FROM incidents i JOIN alert_rules r ON r.id = i.rule_id
+WHERE i.state <> 'resolved' AND r.kind = 'down';
 
 -- name: transition_counts
 SELECT event, count(*) AS n FROM rule_transitions GROUP BY event;
