@@ -111,7 +111,7 @@ def evaluator_judgements(db: psycopg.Connection, account_id: int, at: Scripted) 
                    (account_id, rule, mid, at.start, at.start, at.start))
     with db.transaction(force_rollback=True):
         db.execute(sql("rule_eval_tables"))
-        db.execute(sql("eval_down"), {"at": at.slot + timedelta(minutes=1)})
+        db.execute(sql("eval_down"), {"at": at.slot + timedelta(minutes=1), "monitor_ids": None})
         rows = db.execute("SELECT monitor_id, reason FROM rule_eval").fetchall()
     return {mid: "down" if reason["failed_slots"] else "up" for mid, reason in rows
             if reason["failed_slots"] + reason["good_slots"] == 1}
