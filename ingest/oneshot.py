@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from vigil.netguard import Policy
 
 # Flags of the options every kind takes (base.Options), beside each kind's own.
-COMMON_FLAGS = {"attempts": "--attempts"}
+COMMON_FLAGS = {"attempts": "--attempts", "timeout_ms": "--timeout-ms"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -86,9 +86,14 @@ def spec_from_args(args: argparse.Namespace):
     monitor_id = kind.stored_monitor(args.url) if kind.stored_monitor else 0
     expectations = _expectations(args, kind)
     try:
-        kind.options.model_validate(expectations)
+        options = kind.options.model_validate(expectations)
     except ValidationError as exc:
         raise _options_error(exc, kind.name) from None
+    if kind.within_timeout is not None:
+        try:
+            kind.within_timeout(options, timeout_ms)
+        except ValueError as exc:
+            raise ValueError(re.sub(r"\b[a-z_]+\b", lambda m: _flag(m[0]), str(exc))) from None
     return MonitorSpec(id=monitor_id, kind=kind.name, target=args.url, timeout_ms=timeout_ms,
                        expectations=expectations, attempts=args.attempts)
 

@@ -23,7 +23,7 @@ TIMEOUT_GRACE_S = 1.0
 MAX_BACKOFF_S = 30.0
 # Failures that another attempt cannot change: not retried.
 FINAL_KINDS = frozenset({ErrorKind.blocked_target, ErrorKind.heartbeat_missed, ErrorKind.cert_expiring,
-                         ErrorKind.internal})
+                         ErrorKind.internal, ErrorKind.not_permitted})
 
 
 def backoff_s(attempt: int, base_s: float, rng: random.Random | None = None) -> float:

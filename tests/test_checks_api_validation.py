@@ -43,7 +43,7 @@ async def test_valid_monitor_of_every_kind_is_created_and_read_back(client, auth
     ({"kind": "dns", "target": "dns://example.com?type=BOGUS"}, "target"),
     ({"kind": "tls", "target": "https://example.com"}, "target"),
     ({"kind": "heartbeat", "target": "https://example.com"}, "target"),
-    ({"kind": "icmp", "target": "icmp://example.com"}, "kind"),
+    ({"kind": "smtp", "target": "smtp://example.com"}, "kind"),
     ({"kind": "tcp", "target": "tcp://a.example:1", "expectations": {"keyword": "x"}}, "expectations.tcp.keyword"),
     ({"kind": "http", "target": "https://a.example", "expectations": {"status_codes": [700]}},
      "expectations.http.status_codes.0"),

@@ -77,6 +77,8 @@ class ErrorKind(IntEnum):
     # Appended by the check engine; values are stored, so never renumber.
     cert_expiring = 16  # TLS certificate valid for fewer days than the monitor's threshold
     heartbeat_missed = 17  # no ping within interval + grace
+    packet_loss = 18  # ICMP: more echoes lost than the monitor allows (every one, when the host is down)
+    not_permitted = 19  # the worker may not open the sockets the check needs (ICMP without raw or ping sockets)
 
 # Alerting (evaluator, api/rules): the rule kinds, in the order the evaluator runs them.
 RULE_KINDS = ("down", "heartbeat", "tls_expiry", "latency", "uptime", "slo_burn_rate")

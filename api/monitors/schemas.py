@@ -92,6 +92,8 @@ class MonitorFields(BaseModel):
     def _consistent(self) -> MonitorFields:
         if self.timeout_ms > self.interval_s * 1000:
             raise ValueError("timeout_ms must not exceed the interval")
+        if (within := KINDS[self.kind].within_timeout) is not None:
+            within(self.expectations, self.timeout_ms)
         if self.region_quorum > len(self.regions):
             raise ValueError("region_quorum must not exceed the number of regions")
         return self

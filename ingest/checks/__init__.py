@@ -3,7 +3,7 @@ kind is its module plus one line here. The first is a monitor's kind when none i
 
 from __future__ import annotations
 
-from ingest.checks import dns, heartbeat, http, tcp, tls
+from ingest.checks import dns, heartbeat, http, icmp, tcp, tls
 from ingest.checks.registry import Registry
 
 KINDS = Registry(
@@ -12,4 +12,5 @@ KINDS = Registry(
     dns.KIND,
     tls.KIND,
     heartbeat.KIND,
+    icmp.KIND,
 )

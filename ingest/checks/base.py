@@ -180,6 +180,9 @@ class Kind:
     # For kinds that judge a stored monitor (heartbeat): `vigil check` needs the database
     # and takes the monitor's id from the URL (ValueError naming the URL).
     stored_monitor: Callable[[str], int] | None = None
+    # For kinds whose options take time of their own (icmp's echoes and the waits between
+    # them): ValueError when they cannot fit in the monitor's timeout_ms.
+    within_timeout: Callable[[Any, int], None] | None = None
 
     @property
     def name(self) -> str:

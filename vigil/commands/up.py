@@ -5,7 +5,9 @@ runs), applies migrations, starts the API, scheduler, a worker, the aggregator a
 evaluator and the notifier as child processes, and (unless --no-demo) a demo target with demo monitors.
 Every service serves Prometheus metrics on loopback; with --with-prometheus, Debian's
 Prometheus runs beside them, scraping all of them with the operator alert rules loaded.
-Ctrl-C stops everything cleanly.
+A service that dies is restarted with backoff while the others keep running
+(vigil/commands/supervisor.py); only a crash loop stops everything. Ctrl-C stops
+everything cleanly.
 
 The services connect to PostgreSQL as vigil_app, a role that is not a superuser, and to
 Redis with a password; both passwords are generated once into the data folder."""
@@ -15,7 +17,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Mapping
@@ -28,6 +29,7 @@ from vigil.commands.demo import DEMO_MONITORS
 from vigil.commands.demo_status import BADGE_KEY as DEMO_BADGE_KEY
 from vigil.commands.demo_status import SLUG as DEMO_SLUG
 from vigil.commands.demo_status import ensure_status_page
+from vigil.commands.supervisor import RestartPolicy, Supervisor
 from vigil.devcluster import Postgres, Redis, wait_for_ok, wait_for_port
 from vigil.migrate import APP_ROLE, ensure_app_role, migrate
 from vigil.paths import data_dir
@@ -42,6 +44,8 @@ SERVICES = ("api", "scheduler", "worker", "aggregator", "evaluator", "notifier")
 # table's owner. Making vigil_app a member of the owner instead would let it SET ROLE to a
 # superuser, so only this one service gets the owner's connection.
 AS_OWNER = frozenset({"aggregator"})
+# Each service's pid, restart count and last exit, in the data folder while `vigil up` runs.
+SERVICES_STATE = "services.json"
 
 
 def _port_free(port: int) -> bool:
@@ -188,8 +192,17 @@ def up(demo: bool = True, with_prometheus: bool = False) -> int:
                   f"set {variable} to another port", file=sys.stderr)
             return 2
 
+    try:
+        policy = RestartPolicy(base_s=float(os.environ.get("VIGIL_UP_RESTART_BACKOFF_SECONDS") or 1.0))
+    except ValueError:
+        policy = RestartPolicy(base_s=-1)
+    if not 0 < policy.base_s <= policy.max_s:
+        print("vigil up: VIGIL_UP_RESTART_BACKOFF_SECONDS must be a number of seconds above 0 and at most "
+              f"{policy.max_s:g}, got {os.environ['VIGIL_UP_RESTART_BACKOFF_SECONDS']!r}", file=sys.stderr)
+        return 2
+
     pg, redis = stores(data, pg_port, redis_port)
-    children: list[subprocess.Popen] = []
+    supervisor: Supervisor | None = None
     prometheus = prometheus_beside(data, prometheus_port, api_port, ports) if with_prometheus else None
     try:
         print(f"starting PostgreSQL+TimescaleDB on 127.0.0.1:{pg_port} (data in {pg.datadir})")
@@ -202,13 +215,14 @@ def up(demo: bool = True, with_prometheus: bool = False) -> int:
         env["VIGIL_JWT_SECRET"] = os.environ.get("VIGIL_JWT_SECRET") or stored_secret(data)
         env.update({f"VIGIL_{s.upper()}_METRICS_PORT": str(p) for s, p in ports.items()})
         token = _ensure_demo(settings, demo_port, env["VIGIL_SECRET_KEY"]) if demo else None
-        cmds = [([sys.executable, "-m", "vigil", s],
+        cmds = [(s, [sys.executable, "-m", "vigil", s],
                  {**env, "VIGIL_DATABASE_URL": service_database_url(s, app_url, pg.dsn)})
                 for s in SERVICES]
         if demo:
-            cmds.append(([sys.executable, "-m", "vigil", "demo-target", "--port", str(demo_port)], env))
-        for cmd, cmd_env in cmds:
-            children.append(subprocess.Popen(cmd, env=cmd_env, start_new_session=True))
+            cmds.append(("demo-target", [sys.executable, "-m", "vigil", "demo-target", "--port", str(demo_port)],
+                         env))
+        supervisor = Supervisor(cmds, policy, state_file=data / SERVICES_STATE)
+        supervisor.start()
         wait_for_port(api_port, timeout=30)
         _wait_healthy(api_port)
         if prometheus:
@@ -221,11 +235,11 @@ def up(demo: bool = True, with_prometheus: bool = False) -> int:
             print(f"  Prometheus: {prometheus.url} (alert rules: {prometheus.url}/alerts)")
         if token:
             _print_tries(token, api_port, demo_port)
+        print(f"A service that dies is restarted (restarts: {data / SERVICES_STATE}).")
         print("Ctrl-C stops everything; data stays in", data, flush=True)
-        while all(c.poll() is None for c in children):
-            time.sleep(0.5)
-        dead = [c.args[-1] for c in children if c.poll() is not None]
-        print(f"vigil up: service stopped unexpectedly: {dead}", file=sys.stderr)
+        while (crash_loop := supervisor.tick()) is None:
+            time.sleep(0.2)
+        print(f"vigil up: {crash_loop}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\nstopping...")
@@ -233,7 +247,8 @@ def up(demo: bool = True, with_prometheus: bool = False) -> int:
     finally:
         if prometheus:
             prometheus.stop()
-        _stop(children)
+        if supervisor:
+            supervisor.stop()
         redis.stop()
         pg.stop()
 
@@ -252,16 +267,3 @@ def _print_tries(token: str, api_port: int, demo_port: int) -> None:
 
 def _wait_healthy(port: int, timeout: float = 30) -> None:
     wait_for_ok(f"http://127.0.0.1:{port}/api/v1/health", timeout)
-
-
-def _stop(children: list[subprocess.Popen]) -> None:
-    for c in children:
-        if c.poll() is None:
-            os.killpg(c.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for c in children:
-        try:
-            c.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(c.pid, signal.SIGKILL)
-            c.wait()
