@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -33,9 +34,10 @@ from api.operator.controllers import OperatorController
 from api.ratelimit import RateLimits, rate_limited
 from api.rules.controllers import RuleController
 from api.scopes import scope_guard
-from api.security import before_send
+from api.security import before_send, request_context
 from api.stats.controllers import GroupStatsController, MonitorStatsController
 from api.users.controllers import AuthController
+from vigil import logs, tracing
 from vigil.constants import API_PREFIX
 from vigil.db import open_pool
 from vigil.settings import Settings, get_settings
@@ -47,8 +49,21 @@ ROUTE_HANDLERS = [health, MonitorController, *HEARTBEAT_HANDLERS, ChannelControl
                   MonitorStatsController, GroupStatsController, AuthController, KeyController]
 
 
+def _observe(settings: Settings) -> list:
+    """Logging and tracing for an API process of its own (uvicorn's extra workers start
+    without the command line's setup); returns the plugins tracing needs."""
+    if not logging.getLogger().handlers:
+        logs.configure(settings.log_level, settings.log_format)
+    if not tracing.setup("api"):
+        return []
+    from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
+
+    return [OpenTelemetryPlugin(OpenTelemetryConfig())]
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    plugins = _observe(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -79,7 +94,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                       middleware=[DefineMiddleware(OperatorAuth)], security=[{"operatorToken": []}])
     return Litestar(
         route_handlers=[Router(API_PREFIX, route_handlers=ROUTE_HANDLERS, guards=[scope_guard]), operator],
-        middleware=[auth, rate_limited],
+        middleware=[request_context, auth, rate_limited],
+        plugins=plugins,
         lifespan=[lifespan],
         exception_handlers={**HANDLERS, Exception: internal},
         before_send=[before_send, add_security_headers],

@@ -11,7 +11,10 @@ import time
 import uuid
 from collections import Counter
 
-from litestar.types import Message, Scope
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from opentelemetry import trace
+
+from vigil import logs, tracing
 
 log = logging.getLogger("vigil.security")
 
@@ -66,3 +69,20 @@ async def before_send(message: Message, scope: Scope) -> None:
         message["headers"] = [*message.get("headers", ()), (REQUEST_ID_HEADER, request_id(scope).encode())]
         if 400 <= message["status"] < 500:
             _count_invalid(scope)
+
+
+def request_context(app: ASGIApp) -> ASGIApp:
+    """Middleware: every line logged while a request is served carries its id, and so does
+    its span when traced."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        rid = request_id(scope)
+        if tracing.ENABLED:
+            trace.get_current_span().set_attribute("vigil.request_id", rid)
+        with logs.bind(request_id=rid):
+            await app(scope, receive, send)
+
+    return middleware

@@ -30,7 +30,9 @@ from ingest.checks.base import CheckContext, MonitorSpec
 from ingest.context import make_check_context
 from ingest.health import WorkerStats, start_health_server
 from ingest.runner import run_check
+from ingest.spans import log_first_check, record_check
 from ingest.writer import BufferFull, ResultRow, ResultWriter
+from vigil import logs, tracing
 from vigil.constants import JOB_RESULT_TTL_SECONDS, check_queue
 from vigil.db import open_pool
 from vigil.settings import Settings
@@ -61,11 +63,13 @@ def retry_delay(settings: Settings, job_try: int) -> float:
 
 
 async def check_batch(ctx: dict[str, Any], slot: int, region_id: int,
-                      monitors: list[SpecTuple]) -> list[ResultRow]:
+                      monitors: list[SpecTuple], requests: dict[int, str] | None = None) -> list[ResultRow]:
+    """``requests``: the API request that created or changed a monitor, for its first check."""
     check_ctx: CheckContext = ctx["check_ctx"]
     sem: asyncio.Semaphore = ctx["semaphore"]
     stats: WorkerStats = ctx["stats"]
     certificates: list = []
+    traced = tracing.current_span().is_recording()
 
     async def one(t: SpecTuple) -> ResultRow:
         spec = MonitorSpec(*t)
@@ -78,6 +82,10 @@ async def check_batch(ctx: dict[str, Any], slot: int, region_id: int,
                 stats.in_flight_checks -= 1
         if cert := certificate_of(spec.id, res.detail):
             certificates.append(cert)
+        if traced:
+            record_check(spec, started, res)
+        if requests and spec.id in requests:
+            log_first_check(spec, requests[spec.id], slot, res)
         return result_row(slot, region_id, spec, started, res)
 
     rows = await asyncio.gather(*(one(t) for t in monitors))
@@ -86,8 +94,19 @@ async def check_batch(ctx: dict[str, Any], slot: int, region_id: int,
     return rows
 
 
-async def run_batch(ctx: dict[str, Any], slot: int, region_id: int, monitors: list[SpecTuple]) -> int:
-    """Check every monitor of the batch for this slot and store the results; returns the count."""
+async def run_batch(ctx: dict[str, Any], slot: int, region_id: int, monitors: list[SpecTuple],
+                    traceparent: str | None = None, requests: dict[int, str] | None = None) -> int:
+    """Check every monitor of the batch for this slot and store the results; returns the count.
+    The job continues the scheduler's trace (``traceparent``) and its lines carry its id."""
+    job_id = ctx.get("job_id")
+    with logs.bind(job_id=job_id), tracing.span(
+            "worker.job", parent=traceparent, job_id=job_id, slot=slot, checks=len(monitors),
+            job_try=ctx.get("job_try", 1), region=ctx["settings"].region):
+        return await _run_batch(ctx, slot, region_id, monitors, requests)
+
+
+async def _run_batch(ctx: dict[str, Any], slot: int, region_id: int, monitors: list[SpecTuple],
+                     requests: dict[int, str] | None) -> int:
     settings: Settings = ctx["settings"]
     stats: WorkerStats = ctx["stats"]
     job_try = ctx.get("job_try", 1)
@@ -98,7 +117,7 @@ async def run_batch(ctx: dict[str, Any], slot: int, region_id: int, monitors: li
     stats.in_flight_jobs += 1
     try:
         async with asyncio.timeout(settings.worker_job_timeout_seconds):
-            rows = await check_batch(ctx, slot, region_id, monitors)
+            rows = await check_batch(ctx, slot, region_id, monitors, requests)
             await ctx["writer"].write(rows)
         return len(rows)
     except JOB_FAILURES as exc:

@@ -9,6 +9,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from vigil import logs, tracing
 from vigil.queries import sql
 
 
@@ -18,7 +19,9 @@ async def enqueue_test(conn: AsyncConnection, account_id: int, channel_id: int, 
                "summary": f"Test notification from Vigil for channel {channel_name!r}"}
     cur = conn.cursor(row_factory=dict_row)
     await cur.execute(sql("enqueue_test_notification"), {
-        "account_id": account_id, "channel_id": channel_id, "nonce": nonce, "payload": Jsonb(payload)})
+        "account_id": account_id, "channel_id": channel_id, "nonce": nonce, "payload": Jsonb(payload),
+        # The API request that asked for it, so its delivery leads back to that request.
+        "correlation_id": logs.current("request_id"), "traceparent": tracing.traceparent()})
     row = await cur.fetchone()
     return {"notification_id": row["id"], "status": row["status"]}
 

@@ -6,6 +6,7 @@ compose.yaml, `vigil up` and the tests all configure services through these same
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -142,6 +143,9 @@ class Settings(BaseSettings):
     stats_cache_seconds: float = Field(default=5.0, ge=0)
 
     log_level: str = "INFO"
+    # json: one JSON object per line; text: one readable line. Unset: JSON unless the
+    # output is a terminal. Fields are listed in docs/logs-and-traces.md.
+    log_format: Literal["", "json", "text"] = ""
 
     @field_validator("allowed_private_targets")
     @classmethod
