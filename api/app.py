@@ -96,6 +96,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[Router(API_PREFIX, route_handlers=ROUTE_HANDLERS, guards=[scope_guard]), operator],
         middleware=[request_context, auth, rate_limited],
         plugins=plugins,
+        # The services' one root handler (vigil/logs.py) formats every line; Litestar's own
+        # logging setup would replace it with a text format of its own.
+        logging_config=None,
         lifespan=[lifespan],
         exception_handlers={**HANDLERS, Exception: internal},
         before_send=[before_send, add_security_headers],

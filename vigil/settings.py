@@ -6,7 +6,6 @@ compose.yaml, `vigil up` and the tests all configure services through these same
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -145,7 +144,14 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # json: one JSON object per line; text: one readable line. Unset: JSON unless the
     # output is a terminal. Fields are listed in docs/logs-and-traces.md.
-    log_format: Literal["", "json", "text"] = ""
+    log_format: str = ""
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, v: str) -> str:
+        if v not in ("", "json", "text"):
+            raise ValueError(f"must be json or text, got {v!r}")
+        return v
 
     @field_validator("allowed_private_targets")
     @classmethod
