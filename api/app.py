@@ -49,21 +49,17 @@ ROUTE_HANDLERS = [health, MonitorController, *HEARTBEAT_HANDLERS, ChannelControl
                   MonitorStatsController, GroupStatsController, AuthController, KeyController]
 
 
-def _observe(settings: Settings) -> list:
+def _observe(settings: Settings) -> None:
     """Logging and tracing for an API process of its own (uvicorn's extra workers start
-    without the command line's setup); returns the plugins tracing needs."""
+    without the command line's setup); request spans come from api/security.py."""
     if not logging.getLogger().handlers:
         logs.configure(settings.log_level, settings.log_format)
-    if not tracing.setup("api"):
-        return []
-    from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
-
-    return [OpenTelemetryPlugin(OpenTelemetryConfig())]
+    tracing.setup("api")
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
-    plugins = _observe(settings)
+    _observe(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -95,7 +91,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[Router(API_PREFIX, route_handlers=ROUTE_HANDLERS, guards=[scope_guard]), operator],
         middleware=[request_context, auth, rate_limited],
-        plugins=plugins,
         # The services' one root handler (vigil/logs.py) formats every line; Litestar's own
         # logging setup would replace it with a text format of its own.
         logging_config=None,

@@ -4,6 +4,12 @@ endpoint served the same way (benchmarks/baseline_app.py).
 
     python -m benchmarks.api            # 50 monitors x 7 days, 20 s per phase
     python -m benchmarks.api --quick    # 20 monitors x 2 days, 5 s per phase
+    python -m benchmarks.api --observe  # only: observability off and on, capacity phases
+
+With --observe two servers, observability off and on (JSON logs and traces at a 1 % sample,
+benchmarks/observe.py), run capacity phases in alternating pairs like the rate-limit ones:
+observability_overhead (rps off / on - 1) and observability_cpu_overhead (the server's CPU
+per request, on / off - 1).
 
 Two phases per target: capacity (users send back to back; gives rps) and a fixed 500
 req/s (constant throughput; gives p99_ms). ratio_vs_baseline = stats rps / baseline rps.
@@ -39,6 +45,7 @@ from aggregator.rollup import roll
 from aggregator.seed import SeedPlan
 from aggregator.seed import seed as seed_history
 from benchmarks.harness import emit, throwaway_postgres, throwaway_redis
+from benchmarks.observe import PLAIN_ENV, observe_env, trace_sink
 from benchmarks.stats_requests import GROUP_REQUEST, MONITOR_REQUESTS
 from vigil.accounts import create_account_with_key
 from vigil.devcluster import free_port, wait_for_port
@@ -132,9 +139,39 @@ def warm_up(host: str, key: str, ids: list[int]) -> None:
             assert resp.status == 200, url
 
 
+def alternating_capacity(hosts: tuple[str, str], seconds: int, env: dict[str, str]) -> tuple[list, list]:
+    """RATELIMIT_PAIRS capacity phases on each host, in the order a-b, b-a, ... (a drift in the
+    machine's load hits both alike); returns each host's results."""
+    runs: tuple[list, list] = ([], [])
+    for i in range(RATELIMIT_PAIRS):
+        for target in (hosts if i % 2 == 0 else hosts[::-1]):
+            runs[hosts.index(target)].append(capacity_with_cpu(target, seconds, env))
+    return runs
+
+
+def observe_overhead(env: dict[str, str], key: str, ids: list[int], seconds: int) -> dict:
+    with trace_sink() as sink, served("api.app:create_app", {**env, **PLAIN_ENV}, factory=True) as off_host, \
+            served("api.app:create_app", {**env, **observe_env(sink)}, factory=True) as on_host:
+        warm_up(off_host, key, ids)
+        warm_up(on_host, key, ids)
+        off, on = alternating_capacity((off_host, on_host), seconds, env)
+    for name, runs in (("off", off), ("on", on)):
+        for i, r in enumerate(runs, 1):
+            print(f"capacity, observability {name} {i}: {r['rps']:.0f} req/s, p99 {r['p99_ms']:.0f} ms, "
+                  f"server {r['cpu_us']:.0f} us/request, failures {r['failures']}")
+    off_rps, on_rps = (sum(r["rps"] for r in runs) for runs in (off, on))
+    off_cpu, on_cpu = (sum(r["cpu_us"] for r in runs) / len(runs) for runs in (off, on))
+    print(f"observability_cpu_overhead: {on_cpu:.0f} / {off_cpu:.0f} us - 1 = {on_cpu / off_cpu - 1:.3f} (goal <= 0.05)")
+    return {"observability_overhead": round(off_rps / on_rps - 1, 3) if on_rps else None,
+            "observability_cpu_us_per_request": [round(off_cpu, 1), round(on_cpu, 1)],
+            "observability_cpu_overhead": round(on_cpu / off_cpu - 1, 3) if off_cpu else None,
+            "failures": sum(r["failures"] for r in (*off, *on))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller history, 5 s phases (under a minute)")
+    parser.add_argument("--observe", action="store_true", help="only the observability off/on capacity pairs")
     args = parser.parse_args()
     monitors, days, seconds = (20, 2, 5) if args.quick else (50, 7, 20)
 
@@ -149,16 +186,16 @@ def main() -> None:
         env = {**os.environ, "VIGIL_DATABASE_URL": pg.dsn, "VIGIL_REDIS_URL": redis.url,
                "VIGIL_BENCH_KEY": key, "VIGIL_BENCH_MONITORS": ",".join(map(str, ids)),
                "VIGIL_BENCH_TAG": GROUP_TAG, "PYTHONPATH": str(ROOT), "VIGIL_RATE_LIMIT_ENABLED": "0"}
+        if args.observe:
+            emit({"benchmark": "api_observe", **observe_overhead(env, key, ids, seconds),
+                  "monitors": monitors, "days": days, "phase_s": seconds})
+            return
         limited_env = {**env, "VIGIL_RATE_LIMIT_ENABLED": "1", "VIGIL_RATE_LIMIT_PER_MINUTE": str(10**9)}
         with served("api.app:create_app", env, factory=True) as host, \
                 served("api.app:create_app", limited_env, factory=True) as limited_host:
             warm_up(host, key, ids)
             warm_up(limited_host, key, ids)
-            unlimited_caps, limited_caps = [], []
-            for i in range(RATELIMIT_PAIRS):  # off-on, on-off, ...: a drift in load hits both alike
-                for target in ((host, limited_host) if i % 2 == 0 else (limited_host, host)):
-                    (unlimited_caps if target == host else limited_caps).append(
-                        capacity_with_cpu(target, seconds, env))
+            unlimited_caps, limited_caps = alternating_capacity((host, limited_host), seconds, env)
             stats_cap = unlimited_caps[0]
             stats_rate = run_locust(host, "StatsUser", RATE_USERS, seconds, TARGET_RPS / RATE_USERS, env)
         off_rps, on_rps = (sum(r["rps"] for r in caps) for caps in (unlimited_caps, limited_caps))

@@ -4,6 +4,11 @@ the same run Prometheus blackbox_exporter probing the same target at the same ra
 
     python -m benchmarks.checks            # 1,000 checks/s (10,000 monitors every 10 s), 60 s
     python -m benchmarks.checks --quick    # 300 checks/s, 15 s
+    python -m benchmarks.checks --observe  # the pipeline alone, observability off and on
+
+With --observe the pipeline runs four times, observability off, on, on, off (so a drift
+in the machine's load hits both alike), and observability_cpu_overhead = CPU per check
+with / without - 1 (on: JSON logs and traces at a 1 % sample, benchmarks/observe.py).
 
 CPU is each process's own accounting (/proc/<pid>/stat, user + system) over the measured
 window: for Vigil the scheduler, the worker and redis-server; for the baseline the
@@ -23,6 +28,7 @@ import time
 import psycopg
 
 from benchmarks.harness import emit, throwaway_postgres, throwaway_redis
+from benchmarks.observe import PLAIN_ENV, observe_env, trace_sink
 from benchmarks.targets import blackbox_exporter, children_of, cpu_of, nginx, rss_mb
 from ingest.slots import phase_for, slots_between
 from vigil.migrate import migrate
@@ -60,12 +66,13 @@ def window_figures(dsn: str, ids: list[int], t0: int, t1: int) -> dict:
             "lateness_p50_s": (p50 or 0) / 1000, "lateness_p99_s": (p99 or 0) / 1000}
 
 
-def run_pipeline(target: str, monitors: int, seconds: int, warmup: int, profile: str | None) -> dict:
+def run_pipeline(target: str, monitors: int, seconds: int, warmup: int, profile: str | None,
+                 env: dict[str, str] | None = None) -> dict:
     with throwaway_postgres() as pg, throwaway_redis() as redis:
         settings = Settings(database_url=pg.dsn, redis_url=redis.url)
         migrate(settings)
         ids = add_monitors(pg.dsn, monitors, target)
-        procs = {"scheduler": spawn(settings, "scheduler"), "worker": spawn(settings, "worker")}
+        procs = {name: spawn(settings, name, **(env or {})) for name in ("scheduler", "worker")}
         try:
             time.sleep(warmup)
             postmaster = int((pg.datadir / "postmaster.pid").read_text().split()[0])
@@ -153,6 +160,27 @@ def run_blackbox(target: str, rate: int, seconds: int) -> dict:
             "bbe_cpu_ms_per_probe": (cpu1 - cpu0) * 1000 / max(1, answered)}
 
 
+def main_observe(rate: int, seconds: int, warmup: int) -> None:
+    monitors = rate * INTERVAL_S
+    runs: dict[str, list[dict]] = {"off": [], "on": []}
+    with nginx() as target, trace_sink() as sink:
+        for mode in ("off", "on", "on", "off"):
+            print(f"observability {mode}: {monitors} monitors, {rate} checks/s for {seconds} s ...", flush=True)
+            env = observe_env(sink) if mode == "on" else PLAIN_ENV
+            r = run_pipeline(target, monitors, seconds, warmup, None, env)
+            runs[mode].append(r)
+            print(f"  {r['checks_per_s']:.0f} checks/s, {r['cpu_ms_per_check']:.4f} ms CPU/check "
+                  f"(worker {r['worker_cpu_ms_per_check']:.4f}), missed {r['missed']}")
+    off, on = (sum(r["cpu_ms_per_check"] for r in runs[m]) / len(runs[m]) for m in ("off", "on"))
+    overhead = on / off - 1
+    print(f"observability_cpu_overhead: {on:.4f} / {off:.4f} - 1 = {overhead:.3f} (goal <= 0.05)")
+    emit({"benchmark": "checks_observe", "rate": rate, "seconds": seconds, "monitors": monitors,
+          "cpu_ms_per_check_off": round(off, 4), "cpu_ms_per_check_on": round(on, 4),
+          "runs_cpu_ms_per_check": {m: [round(r["cpu_ms_per_check"], 4) for r in rs] for m, rs in runs.items()},
+          "observability_cpu_overhead": round(overhead, 3),
+          "missed": sum(r["missed"] for rs in runs.values() for r in rs)})
+
+
 def main(quick: bool, rate: int | None, seconds: int | None, profile: str | None) -> None:
     rate = rate or (300 if quick else 1000)
     seconds = seconds or (15 if quick else 60)
@@ -187,5 +215,11 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=int, help="checks per second (overrides the mode's)")
     parser.add_argument("--seconds", type=int, help="measured seconds (overrides the mode's)")
     parser.add_argument("--profile", metavar="FILE", help="record a py-spy profile of the worker (raw format)")
+    parser.add_argument("--observe", action="store_true",
+                        help="measure the CPU cost of JSON logs and 1 %% traces (no blackbox_exporter run)")
     args = parser.parse_args()
-    main(args.quick, args.rate, args.seconds, args.profile)
+    if args.observe:
+        main_observe(args.rate or (300 if args.quick else 1000), args.seconds or (15 if args.quick else 60),
+                     warmup=4 if args.quick else 8)
+    else:
+        main(args.quick, args.rate, args.seconds, args.profile)
