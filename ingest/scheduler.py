@@ -58,6 +58,10 @@ class Scheduler:
         return found or None
 
     async def refresh(self) -> None:
+        with tracing.span("scheduler.refresh"):
+            await self._refresh()
+
+    async def _refresh(self) -> None:
         async with self.pool.connection() as conn:
             rows = await (await conn.execute(sql("schedule_monitors"), {
                 "recent_s": self.settings.scheduler_max_catchup_seconds + 60})).fetchall()
@@ -112,7 +116,8 @@ class Scheduler:
 
     async def sweep(self) -> int:
         s = self.settings
-        return await sweep_missed(self.pool, s.missed_grace_seconds, s.scheduler_max_catchup_seconds)
+        with tracing.span("scheduler.sweep"):
+            return await sweep_missed(self.pool, s.missed_grace_seconds, s.scheduler_max_catchup_seconds)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Tick on Redis alone, and refresh monitors and sweep missed slots in a task of
