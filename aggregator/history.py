@@ -12,19 +12,15 @@ import numpy as np
 import psycopg
 
 from ingest.slots import phase_for
-from ingest.writer import COLUMNS
 from vigil.constants import ErrorKind
+from vigil.results import COPY_FIELDS, copy_statement
 
 PG_EPOCH_US = 946_684_800 * 1_000_000  # 2000-01-01 in Unix microseconds
-_FIELDS = [("time", ">i8"), ("monitor_id", ">i4"), ("latency_us", ">i4"), ("connect_us", ">i4"),
-           ("ttfb_us", ">i4"), ("lateness_ms", ">i4"), ("region_id", ">i2"), ("error_kind", ">i2"),
-           ("status_code", ">i2"), ("attempts", ">i2"), ("up", ">i1")]
-assert tuple(f for f, _ in _FIELDS) == COLUMNS
-_ROW = np.dtype([("nfields", ">i2")] + [x for f, t in _FIELDS for x in ((f + "_len", ">i4"), (f, t))],
+_ROW = np.dtype([("nfields", ">i2")] + [x for f, t in COPY_FIELDS for x in ((f + "_len", ">i4"), (f, t))],
                 align=False)
 _HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 _TRAILER = b"\xff\xff"
-COPY_SQL = f"COPY check_results ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+COPY_SQL = copy_statement()
 
 
 @dataclass
@@ -46,8 +42,8 @@ def encode(cols: Columns) -> bytes:
     """Binary COPY payload for check_results."""
     n = len(cols)
     rows = np.zeros(n, dtype=_ROW)
-    rows["nfields"] = len(_FIELDS)
-    for name, typ in _FIELDS:
+    rows["nfields"] = len(COPY_FIELDS)
+    for name, typ in COPY_FIELDS:
         rows[name + "_len"] = np.dtype(typ).itemsize
     rows["time"] = cols.time.astype(np.int64) * 1_000_000 - PG_EPOCH_US
     rows["monitor_id"] = cols.monitor_id

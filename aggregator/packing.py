@@ -4,7 +4,7 @@ Results arrive in time order for all monitors at once, so every monitor's range 
 (monitor_id, region_id, time) index is appended to in the middle of the index and its pages
 split about two-thirds full. Once a chunk's time range has ended, a REINDEX CONCURRENTLY
 (writes continue meanwhile; late rows still land) packs it to B-tree's 90 % fill: about
-10 bytes less a row, 110 -> 100 bytes with the heap (README "Storage layout").
+10 bytes less a row, 110 -> 100 bytes with the heap (docs/operations.md "Storage layout").
 
 REINDEX CONCURRENTLY cannot run inside a transaction, so it uses its own autocommit
 connection, and a session advisory lock keeps two aggregators from packing at once."""

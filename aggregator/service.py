@@ -6,10 +6,9 @@ import argparse
 import asyncio
 
 from aggregator.jobs import aggregate
+from vigil.constants import AGGREGATOR_QUEUE
 from vigil.cronworker import make_cron_worker, run_job_once, run_worker
 from vigil.settings import get_settings
-
-QUEUE = "vigil:aggregator"
 
 
 def main(args: argparse.Namespace) -> int:
@@ -18,5 +17,5 @@ def main(args: argparse.Namespace) -> int:
         rolled = asyncio.run(run_job_once(settings, aggregate))
         print(f"rolled {rolled} hour bucket(s)")
         return 0
-    run_worker(lambda: make_cron_worker(settings, QUEUE, [(aggregate, {"second": 5})]))
+    run_worker(lambda: make_cron_worker(settings, AGGREGATOR_QUEUE, [(aggregate, {"second": 5})]))
     return 0

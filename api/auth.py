@@ -61,7 +61,7 @@ class ApiKeyAuth(AbstractAuthenticationMiddleware):
         try:
             return await self._authenticate(connection)
         except NotAuthorizedException as exc:
-            await _failed(connection, exc)
+            await failed(connection, exc)
             raise
 
     async def _authenticate(self, connection: ASGIConnection) -> AuthenticationResult:
@@ -145,7 +145,21 @@ class ApiKeyAuth(AbstractAuthenticationMiddleware):
         cls._dropped[prefix] = now
 
 
-async def _failed(connection: ASGIConnection, exc: NotAuthorizedException) -> None:
+FAILED_AUTH_LIMIT = "failed authentications from one address"
+
+
+async def refuse_failing_address(connection: ASGIConnection) -> None:
+    """429 for an address already past its failed-authentication limit, before any secret
+    or password it brings is checked."""
+    limits = connection.app.state.get("rate_limits")
+    if limits is None:
+        return
+    verdict = await limits.exceeded("failed-auth", client_address(connection.scope), limits.failed_auth)
+    if verdict is not None:
+        raise refuse(verdict, connection.scope, None, FAILED_AUTH_LIMIT)
+
+
+async def failed(connection: ASGIConnection, exc: NotAuthorizedException) -> None:
     """Log a failed authentication; past the per-address limit it becomes a 429."""
     prefix = connection.scope.get("vigil.key_prefix")
     report("auth_failed", connection.scope, prefix, reason=exc.detail)
@@ -154,7 +168,7 @@ async def _failed(connection: ASGIConnection, exc: NotAuthorizedException) -> No
         return
     verdict = await limits.hit("failed-auth", client_address(connection.scope), limits.failed_auth)
     if verdict and verdict.retry_after:
-        raise refuse(verdict, connection.scope, prefix, "failed authentications from one address") from exc
+        raise refuse(verdict, connection.scope, prefix, FAILED_AUTH_LIMIT) from exc
 
 
 async def publish_revocation(redis, prefix: str) -> None:

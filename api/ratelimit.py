@@ -1,10 +1,15 @@
 """Rate limits per API key and per client address, shared by every API process: one-minute
 fixed windows counted in Redis by the `limits` library.
 
-The requests of one process that arrive for the same counter while its increment is on the
-way to Redis share the next increment (INCRBY n, each request taking its own place in the n):
-the count stays exact across processes, and a busy key costs one Redis call per round trip
-instead of one per request.
+Every request takes a numbered place in its counter's window, and a place past the limit is
+refused, so no more requests than the limit are let through in a window whatever the
+number of processes. A process does not ask Redis for every place: it takes a block of
+places at once (one INCRBY) and hands them out itself until the block is used or its window
+ends. A block is a hundredth of the limit (at most LEASE_MAX places; a single place for
+limits of 100 or less), so a busy key costs one Redis call per block instead of one per
+request, and the places a process holds unused when the window ends, the only cost, are at
+most a hundredth of the limit per process. Requests that need a place while a block is on
+its way to Redis share the next one.
 
 Litestar's own RateLimitMiddleware does not fit: it reads, extends and rewrites a list of
 timestamps under a lock that only serialises one process (two processes overrun the limit),
@@ -35,6 +40,10 @@ log = logging.getLogger(__name__)
 # Operations that make Vigil send traffic out (a test notification): their own, stricter limit.
 OUTBOUND_OPERATIONS = frozenset({"testChannel"})
 _WARN_EVERY_SECONDS = 10.0
+# The largest block of places a process takes from Redis at once (see the module docstring).
+LEASE_MAX = 100
+# Counters whose blocks this process keeps; past it, ended and used-up blocks are dropped.
+_MAX_BLOCKS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +59,14 @@ class Verdict:
         return out
 
 
+@dataclass(slots=True)
+class _Block:
+    """Places next..last of one counter's window, this process's to hand out until ``ends``."""
+    next: int
+    last: int
+    ends: float  # time.time() at which the window (and so the block) ends
+
+
 class RateLimits:
     def __init__(self, settings: Settings, connection_pool) -> None:
         self.storage = RedisStorage("async+" + settings.redis_url, wrap_exceptions=True,
@@ -61,7 +78,8 @@ class RateLimits:
         self.outbound = settings.rate_limit_outbound_per_minute
         self._items: dict[int, RateLimitItem] = {}
         self._warned = 0.0
-        # Per counter key: one future per request waiting for the next shared increment.
+        self._blocks: dict[str, _Block] = {}
+        # Per counter key: one future per request waiting for the next block.
         self._waiting: dict[str, list[asyncio.Future]] = {}
         self._flying: set[str] = set()
 
@@ -71,49 +89,83 @@ class RateLimits:
         if item is None:
             item = self._items[per_minute] = RateLimitItemPerMinute(per_minute)
         key = item.key_for(kind, identifier)
+        block = self._blocks.get(key)
+        if block is not None and block.next <= block.last and time.time() < block.ends:
+            place, block.next = block.next, block.next + 1
+        else:
+            try:
+                place, block = await self._place(key, item.get_expiry(), per_minute)
+            except StorageError as exc:
+                now = time.monotonic()
+                if now - self._warned > _WARN_EVERY_SECONDS:
+                    self._warned = now
+                    log.warning("rate limits not enforced: Redis unavailable: %s", exc)
+                return None
+        if place <= per_minute:
+            return Verdict(per_minute, per_minute - place)
+        return Verdict(per_minute, 0, max(1, math.ceil(block.ends - time.time())))
+
+    async def exceeded(self, kind: str, identifier: str, per_minute: int) -> Verdict | None:
+        """The refusal ``kind``/``identifier`` would get now, without counting a request; None
+        when it is within its limit (or Redis cannot say)."""
+        item = self._items.get(per_minute) or RateLimitItemPerMinute(per_minute)
+        key = item.key_for(kind, identifier)
         try:
-            count = await self._incr(key, item.get_expiry())
-            if count <= per_minute:
-                return Verdict(per_minute, per_minute - count)
+            if await self.storage.get(key) < per_minute:
+                return None
             reset = await self.storage.get_expiry(key)
-        except StorageError as exc:
-            now = time.monotonic()
-            if now - self._warned > _WARN_EVERY_SECONDS:
-                self._warned = now
-                log.warning("rate limits not enforced: Redis unavailable: %s", exc)
+        except StorageError:
             return None
         return Verdict(per_minute, 0, max(1, math.ceil(reset - time.time())))
 
-
-    async def _incr(self, key: str, expiry: int) -> int:
-        """This request's count in the window: its place in the increment it shares."""
+    async def _place(self, key: str, expiry: int, per_minute: int) -> tuple[int, _Block]:
+        """This request's place in the window, from the next block taken from Redis."""
         waiting = self._waiting.get(key)
         if waiting is None:
             waiting = self._waiting[key] = []
             if key not in self._flying:
                 self._flying.add(key)
-                asyncio.create_task(self._send(key, expiry))
+                asyncio.create_task(self._take_blocks(key, expiry, per_minute))
         mine = asyncio.get_running_loop().create_future()
         waiting.append(mine)
         return await mine
 
-    async def _send(self, key: str, expiry: int) -> None:
-        """Send the waiting increments of ``key`` one batch at a time until none wait."""
+    async def _take_blocks(self, key: str, expiry: int, per_minute: int) -> None:
+        """Take blocks of ``key`` from Redis until no request waits: each waiting request gets
+        the next place of the block, and the places left over are handed out by ``hit``."""
         try:
+            size = min(LEASE_MAX, max(1, per_minute // 100))
             while (waiting := self._waiting.pop(key, None)) is not None:
+                amount = max(size, len(waiting))
                 try:
-                    total = await self.storage.incr(key, expiry, amount=len(waiting))
+                    total = await self.storage.incr(key, expiry, amount=amount)
+                    # A new window's first block knows when the window ends. A later one asks
+                    # Redis, when it matters: places are left over, or a refusal needs it.
+                    if total == amount:
+                        ends = time.time() + expiry
+                    elif amount > len(waiting) or total > per_minute:
+                        ends = await self.storage.get_expiry(key)
+                    else:
+                        ends = 0.0
                 except Exception as exc:
                     for future in waiting:
                         if not future.done():
                             future.set_exception(exc)
                     continue
-                first = total - len(waiting)
-                for place, future in enumerate(waiting, 1):
-                    if not future.done():  # a request given up meanwhile still counted
-                        future.set_result(first + place)
+                block = self._blocks[key] = _Block(total - amount + 1, total, ends)
+                for future in waiting:
+                    place, block.next = block.next, block.next + 1
+                    if not future.done():  # a request given up meanwhile still used its place
+                        future.set_result((place, block))
+                if len(self._blocks) > _MAX_BLOCKS:
+                    self._drop_ended_blocks()
         finally:
             self._flying.discard(key)
+
+    def _drop_ended_blocks(self) -> None:
+        now = time.time()
+        for key in [k for k, b in self._blocks.items() if b.ends <= now or b.next > b.last]:
+            del self._blocks[key]
 
 
 def refuse(verdict: Verdict, scope: Scope, key_prefix: str | None, what: str) -> TooManyRequestsException:

@@ -4,7 +4,7 @@ A read key may call every GET; a write key may also change monitors, rules, main
 windows, heartbeat tokens and the like; an admin key may also change account-wide settings:
 where notifications go (channels), who holds keys, and the operators' views listed in
 ADMIN_OPERATIONS. One guard on the API router applies the rule to every route, and
-`python -m api.scopes` prints the table the README shows."""
+`python -m api.scopes` prints the table docs/api.md shows ("API keys and scopes")."""
 
 from __future__ import annotations
 

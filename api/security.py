@@ -97,7 +97,7 @@ async def _traced(app: ASGIApp, scope: Scope, receive: Receive, send: Send, rid:
     # costs a few microseconds when it is not sampled.
     parent = next((v.decode("latin-1") for k, v in scope["headers"] if k == TRACEPARENT_HEADER), None)
     route = scope.get("path_template") or scope["path"]
-    with tracing.span(f"{scope['method']} {route}", parent=parent, kind=trace.SpanKind.SERVER,
+    with tracing.span(f"{scope['method']} {route}", parent=parent, span_kind=trace.SpanKind.SERVER,
                       **{"http.request.method": scope["method"], "http.route": route,
                          "vigil.request_id": rid}) as span:
         if not span.is_recording():

@@ -100,7 +100,7 @@ def served(app: str, env: dict[str, str], factory: bool = False):
     """The app under uvicorn, one process, uvloop, no access log (as `vigil api` serves it)."""
     port = free_port()
     cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-           "--loop", "uvloop", "--log-level", "warning", "--no-access-log", "--no-server-header"] + (["--factory"] if factory else [])
+           "--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log", "--no-server-header"] + (["--factory"] if factory else [])
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
     try:
         wait_for_port(port, 30)

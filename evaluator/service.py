@@ -8,10 +8,9 @@ import sys
 from datetime import datetime
 
 from evaluator.jobs import evaluate
+from vigil.constants import EVALUATOR_QUEUE
 from vigil.cronworker import make_cron_worker, run_job_once, run_worker
 from vigil.settings import get_settings
-
-QUEUE = "vigil:evaluator"
 
 
 def main(args: argparse.Namespace) -> int:
@@ -27,5 +26,5 @@ def main(args: argparse.Namespace) -> int:
         evaluated = asyncio.run(run_job_once(settings, evaluate, **extra))
         print(f"evaluated; {evaluated} (rule, monitor) pair(s) bad or with an open incident")
         return 0
-    run_worker(lambda: make_cron_worker(settings, QUEUE, [(evaluate, {"second": settings.evaluator_cron_second})]))
+    run_worker(lambda: make_cron_worker(settings, EVALUATOR_QUEUE, [(evaluate, {"second": settings.evaluator_cron_second})]))
     return 0

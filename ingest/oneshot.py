@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -16,63 +15,30 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     from vigil.netguard import Policy
 
-SCHEME_KINDS = {"http": "http", "https": "http", "tcp": "tcp", "dns": "dns", "tls": "tls",
-                "heartbeat": "heartbeat"}
-
-
-def _json_value(text: str) -> Any:
-    """--json-equals takes JSON (42, true, "ok", null); anything else is taken as a string."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-# (flag, expectations field, argparse options); the help names the kinds it applies to.
-FLAGS: list[tuple[str, str, dict[str, Any]]] = [
-    ("--method", "method", {"help": "http: request method", "type": str.upper}),
-    ("--header", "headers", {"action": "append", "metavar": "NAME:VALUE", "help": "http: request header (repeatable)"}),
-    ("--body", "body", {"help": "http: request body"}),
-    ("--status", "status_codes", {"action": "append", "type": int, "metavar": "CODE",
-                                  "help": "http: accepted status (repeatable; default 2xx/3xx)"}),
-    ("--keyword", "keyword", {"help": "http: text the body must contain"}),
-    ("--keyword-absent", "keyword_absent", {"action": "store_true", "default": None,
-                                            "help": "http: the keyword must NOT be in the body"}),
-    ("--json-path", "json_path", {"help": "http: dotted path into a JSON body, e.g. $.checks.0.status"}),
-    ("--json-equals", "json_equals", {"type": _json_value, "metavar": "JSON",
-                                      "help": "http: the value at --json-path (JSON, or a plain string)"}),
-    ("--max-redirects", "max_redirects", {"type": int, "help": "http: redirects to follow (default 10)"}),
-    ("--max-body-bytes", "max_body_bytes", {"type": int, "help": "http: read at most this much body"}),
-    ("--insecure", "tls_skip_verify", {"action": "store_true", "default": None,
-                                       "help": "http, tls: do not verify the certificate chain and name"}),
-    ("--expect", "expected", {"action": "append", "metavar": "VALUE",
-                              "help": "dns: a value the answer must contain (repeatable)"}),
-    ("--resolver", "resolver", {"help": "dns: IP[:port] of the resolver to ask"}),
-    ("--cert-min-days", "cert_min_days", {"type": int, "help": "tls: down when fewer days are left (default 14)"}),
-    ("--grace-s", "grace_s", {"type": int, "help": "heartbeat: allowed lateness beyond the interval"}),
-]
-FIELD_FLAGS = {field: flag for flag, field, _ in FLAGS} | {"attempts": "--attempts"}
+# Flags of the options every kind takes (base.Options), beside each kind's own.
+COMMON_FLAGS = {"attempts": "--attempts"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("url", help="https://..., tcp://host:port, dns://name?type=A, tls://host[:port], "
-                                    "heartbeat://MONITOR_ID")
-    parser.add_argument("--timeout-ms", type=int, default=10_000)
+    """The URL, the flags every kind takes, and each kind's own flags."""
+    from ingest.checks import KINDS
+    from ingest.checks.registry import by_kind
+
+    parser.add_argument("url", help=", ".join(k.usage for k in KINDS.values()))
+    bounds = by_kind((k.name, f"{k.timeouts.min_ms}-{k.timeouts.max_ms}, default {k.timeouts.default_ms}")
+                     for k in KINDS.values())
+    parser.add_argument("--timeout-ms", type=int, help=f"time per try, in ms ({bounds})")
     parser.add_argument("--attempts", type=int, default=1, help="tries before recording down")
     parser.add_argument("--allow-private", action="store_true",
                         help="allow private/loopback targets (same as VIGIL_ALLOW_PRIVATE_TARGETS=1)")
-    for flag, field, options in FLAGS:
-        parser.add_argument(flag, dest=field, **options)
+    for f in KINDS.cli_flags():
+        parser.add_argument(f.name, dest=f.field, help=f.help, **f.argparse)
 
 
-def _headers(values: list[str]) -> dict[str, str]:
-    headers = {}
-    for h in values:
-        name, sep, value = h.partition(":")
-        if not sep or not name.strip():
-            raise ValueError(f"--header must be NAME:VALUE, got {h!r}")
-        headers[name.strip()] = value.strip()
-    return headers
+def _flag(field: str) -> str:
+    from ingest.checks import KINDS
+
+    return KINDS.flag_of(field) or COMMON_FLAGS.get(field, field)
 
 
 def _options_error(exc: Any, kind: str) -> ValueError:
@@ -81,48 +47,54 @@ def _options_error(exc: Any, kind: str) -> ValueError:
     field = next((str(p) for p in error["loc"] if isinstance(p, str)), "")
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
-        return ValueError(f"{FIELD_FLAGS.get(field, field)} does not apply to {kind} checks")
+        return ValueError(f"{_flag(field)} does not apply to {kind} checks")
     if not field:  # a rule across fields: name them as flags
-        return ValueError(re.sub(r"\b[a-z_]+\b", lambda m: FIELD_FLAGS.get(m[0], m[0]), message))
-    return ValueError(f"{FIELD_FLAGS.get(field, field)}: {message}")
+        return ValueError(re.sub(r"\b[a-z_]+\b", lambda m: _flag(m[0]), message))
+    return ValueError(f"{_flag(field)}: {message}")
+
+
+def _expectations(args: argparse.Namespace, kind) -> dict[str, Any]:
+    """The options the flags give; a kind's own flags converted as it says."""
+    from ingest.checks import KINDS
+
+    expectations = {f.field: getattr(args, f.field) for f in KINDS.cli_flags() if getattr(args, f.field) is not None}
+    for f in kind.flags:
+        if f.convert and f.field in expectations:
+            expectations[f.field] = f.convert(expectations[f.field])
+    expectations["attempts"] = args.attempts
+    return expectations
 
 
 def spec_from_args(args: argparse.Namespace):
     """The MonitorSpec the flags describe; ValueError naming the bad argument."""
     from pydantic import ValidationError
 
-    from api.monitors.schemas import validate_target
     from ingest.checks import KINDS
     from ingest.checks.base import MonitorSpec
 
     scheme = urlsplit(args.url).scheme
-    kind = SCHEME_KINDS.get(scheme)
+    kind = KINDS.of_scheme(scheme)
     if kind is None:
         raise ValueError(f"unsupported URL scheme {scheme!r} in {args.url!r} "
-                         f"(use one of {', '.join(SCHEME_KINDS)})")
-    validate_target(kind, args.url)
-    if not 100 <= args.timeout_ms <= 120_000:
-        raise ValueError(f"--timeout-ms must be between 100 and 120000, got {args.timeout_ms}")
-    monitor_id = 0
-    if kind == "heartbeat":
-        name = args.url.removeprefix("heartbeat://")
-        if not name.isdigit():
-            raise ValueError(f"a heartbeat URL for `vigil check` is heartbeat://MONITOR_ID, got {args.url!r}")
-        monitor_id = int(name)
-    expectations = {field: getattr(args, field) for _, field, _ in FLAGS if getattr(args, field) is not None}
-    if "headers" in expectations:
-        expectations["headers"] = _headers(expectations["headers"])
-    expectations["attempts"] = args.attempts
+                         f"(use one of {', '.join(KINDS.schemes())})")
+    kind.parse_target(args.url)
+    timeouts = kind.timeouts
+    timeout_ms = timeouts.default_ms if args.timeout_ms is None else args.timeout_ms
+    if not timeouts.min_ms <= timeout_ms <= timeouts.max_ms:
+        raise ValueError(f"--timeout-ms must be between {timeouts.min_ms} and {timeouts.max_ms} "
+                         f"for {kind.name} checks, got {timeout_ms}")
+    monitor_id = kind.stored_monitor(args.url) if kind.stored_monitor else 0
+    expectations = _expectations(args, kind)
     try:
-        KINDS[kind].options.model_validate(expectations)
+        kind.options.model_validate(expectations)
     except ValidationError as exc:
-        raise _options_error(exc, kind) from None
-    return MonitorSpec(id=monitor_id, kind=kind, target=args.url, timeout_ms=args.timeout_ms,
+        raise _options_error(exc, kind.name) from None
+    return MonitorSpec(id=monitor_id, kind=kind.name, target=args.url, timeout_ms=timeout_ms,
                        expectations=expectations, attempts=args.attempts)
 
 
-async def _heartbeat_pool(database_url: str | None):
-    """The database a heartbeat check reads, or the failure to report instead."""
+async def _stored_monitors_pool(kind: str, database_url: str | None):
+    """The database a check of a stored monitor reads, or the failure to report instead."""
     import psycopg
 
     from ingest.checks.base import CheckResult
@@ -130,7 +102,7 @@ async def _heartbeat_pool(database_url: str | None):
     from vigil.db import open_pool
 
     if not database_url:
-        return None, CheckResult.failure(ErrorKind.internal, "heartbeat checks need VIGIL_DATABASE_URL")
+        return None, CheckResult.failure(ErrorKind.internal, f"{kind} checks need VIGIL_DATABASE_URL")
     try:  # one plain connection first: a refused database fails now, not after the pool's retries
         conn = await psycopg.AsyncConnection.connect(database_url, connect_timeout=5)
         await conn.close()
@@ -141,12 +113,13 @@ async def _heartbeat_pool(database_url: str | None):
 
 
 async def check_once(spec, allow_private: bool | Policy, database_url: str | None = None):
+    from ingest.checks import KINDS
     from ingest.context import make_check_context
     from ingest.runner import run_check
 
     pool = None
-    if spec.kind == "heartbeat":
-        pool, failure = await _heartbeat_pool(database_url)
+    if KINDS[spec.kind].stored_monitor:
+        pool, failure = await _stored_monitors_pool(spec.kind, database_url)
         if failure:
             return failure
     ctx = make_check_context(allow_private, pool=pool)

@@ -22,6 +22,7 @@ from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 from psycopg_pool import AsyncConnectionPool
 
+from ingest.checks.base import MonitorSpec
 from ingest.missed import sweep_missed
 from ingest.slots import SlotTable, batches, job_id
 from vigil import tracing
@@ -74,8 +75,9 @@ class Scheduler:
             if isinstance(expectations, str):
                 expectations = json.loads(expectations)
             attempts = int(expectations.get("attempts", 1)) if expectations else 1
-            per_region[region].append((mid, interval_s, (mid, kind, target, timeout_ms,
-                                                         expectations or {}, attempts, interval_s)))
+            spec = MonitorSpec(id=mid, kind=kind, target=target, timeout_ms=timeout_ms,
+                               expectations=expectations or {}, attempts=attempts, interval_s=interval_s)
+            per_region[region].append((mid, interval_s, spec.payload()))
             region_ids[region] = region_id
         self.tables = {r: (region_ids[r], SlotTable.build(entries)) for r, entries in per_region.items()}
         self._note_requests(recent)

@@ -34,8 +34,9 @@ def previous_slot(t: int, interval_s: int, phase: int) -> int:
     return t - ((t - phase) % interval_s)
 
 
-def job_id(region: str, slot: int, batch_no: int) -> str:
-    """Same (region, slot, batch) -> same id, so two schedulers enqueue a batch once."""
+def job_id(region: str, slot: int, batch_no: int | str) -> str:
+    """Same (region, slot, batch) -> same id, so two schedulers enqueue a batch once. A batch
+    whose number is not known (a dead letter without its job id) is "?"."""
     return f"chk:{region}:{slot}:{batch_no}"
 
 

@@ -24,24 +24,22 @@ from psycopg_pool import PoolTimeout
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from ingest import deadletters
+from ingest import deadletters, slots
 from ingest.certificates import certificate_of, store_certificates
-from ingest.checks.base import CheckContext, MonitorSpec
+from ingest.checks.base import CheckContext, MonitorSpec, SpecTuple
 from ingest.context import make_check_context
 from ingest.health import WorkerStats, start_health_server
 from ingest.runner import run_check
 from ingest.spans import log_first_check, record_check
-from ingest.writer import BufferFull, ResultRow, ResultWriter
+from ingest.writer import BufferFull, ResultWriter
 from vigil import logs, tracing
 from vigil.constants import JOB_RESULT_TTL_SECONDS, check_queue
 from vigil.db import open_pool
+from vigil.results import ResultRow
 from vigil.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# A job's payload: (id, kind, target, timeout_ms, expectations, attempts, interval_s) per
-# monitor (MonitorSpec's fields in order; interval_s bounds the retries inside the slot).
-SpecTuple = tuple[int, str, str, int, dict, int, int]
 
 # Young-generation allocations between collections (Python's default is 700).
 GC_THRESHOLD = 20_000
@@ -52,9 +50,11 @@ JOB_FAILURES = (BufferFull, TimeoutError, psycopg.Error, PoolTimeout)
 
 def result_row(slot: int, region_id: int, spec: MonitorSpec, started: float, res) -> ResultRow:
     t = res.timings
-    return (datetime.fromtimestamp(slot, UTC), spec.id, t.total_us, t.connect_us + t.tls_us,
-            t.ttfb_us, max(0, int((started - slot) * 1000)), region_id, int(res.error_kind),
-            res.status_code, res.attempts, res.up)
+    return ResultRow(time=datetime.fromtimestamp(slot, UTC), monitor_id=spec.id, latency_us=t.total_us,
+                     connect_us=t.connect_us + t.tls_us, ttfb_us=t.ttfb_us,
+                     lateness_ms=max(0, int((started - slot) * 1000)), region_id=region_id,
+                     error_kind=int(res.error_kind), status_code=res.status_code, attempts=res.attempts,
+                     up=res.up)
 
 
 def retry_delay(settings: Settings, job_try: int) -> float:
@@ -137,7 +137,7 @@ async def _run_batch(ctx: dict[str, Any], slot: int, region_id: int, monitors: l
 async def _dead_letter(ctx: dict[str, Any], slot: int, region_id: int, monitors: list[SpecTuple],
                        tries: int, error: str) -> None:
     settings: Settings = ctx["settings"]
-    job_id = ctx.get("job_id", f"chk:{settings.region}:{slot}:?")
+    job_id = ctx.get("job_id") or slots.job_id(settings.region, slot, "?")
     log.error("batch %s (slot %d, %d checks) dead-lettered after %d tries: %s",
               job_id, slot, len(monitors), tries, error)
     item = deadletters.entry(job_id, settings.region, region_id, slot, monitors, tries, error)

@@ -25,7 +25,6 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import psycopg
 from opentelemetry.trace import SpanContext
@@ -34,17 +33,9 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from vigil import tracing
 from vigil.constants import ErrorKind
+from vigil.results import COLUMNS, PG_TYPES, ResultRow, copy_statement
 
 log = logging.getLogger(__name__)
-
-COLUMNS = ("time", "monitor_id", "latency_us", "connect_us", "ttfb_us", "lateness_ms",
-           "region_id", "error_kind", "status_code", "attempts", "up")
-TYPES = ("timestamptz", "int4", "int4", "int4", "int4", "int4",
-         "int2", "int2", "int2", "int2", "bool")
-ResultRow = tuple[datetime, int, int, int, int, int, int, int, int, int, bool]
-
-_COPY = f"COPY {{table}} ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
-
 
 class BufferFull(Exception):
     """The writer holds max_buffer_rows unwritten rows; the caller should retry later."""
@@ -54,8 +45,8 @@ async def copy_rows(conn: psycopg.AsyncConnection, rows: list[ResultRow], table:
     """COPY the rows; returns how many the table took (check_results refuses rows older than
     the raw horizon)."""
     async with conn.cursor() as cur:
-        async with cur.copy(_COPY.format(table=table)) as copy:
-            copy.set_types(list(TYPES))
+        async with cur.copy(copy_statement(table)) as copy:
+            copy.set_types(list(PG_TYPES))
             for row in rows:
                 await copy.write_row(row)
         return cur.rowcount

@@ -2,7 +2,8 @@
 # Installs everything Vigil needs on Debian (bookworm or newer), as root, idempotently:
 #   - Debian packages: PostgreSQL + server headers, Redis, a compiler, cmake, nginx (benchmarks)
 #   - TimescaleDB (Apache-2 edition) built from Debian's source package against the
-#     installed pg_config (bookworm ships no TimescaleDB binary; see README "Why build TimescaleDB")
+#     installed pg_config (bookworm ships no TimescaleDB binary; see docs/operations.md
+#     "Why TimescaleDB is built from source")
 #   - the Python environment in .venv/
 # Each step is skipped when its result is already present, so re-running is cheap.
 set -euo pipefail

@@ -1,5 +1,5 @@
 -- Analytics: the latency histogram type, hourly/daily rollups and the window functions
--- readers call (README "Analytics").
+-- readers call (docs/analytics.md).
 
 -- ---------------------------------------------------------------------------------------
 -- Histogram. The layout is defined in aggregator/histogram.py; this mirrors it and

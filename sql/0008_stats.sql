@@ -1,5 +1,5 @@
 -- Slot-level reads for the stats API and Grafana: one monitor's slots in [from, to), each
--- classified by the region quorum rule (README "Querying uptime and latency"):
+-- classified by the region quorum rule (docs/querying.md):
 --   down   when at least k regions recorded it down (up = false, error_kind <> missed),
 --   missed when fewer than k regions have a usable (not missed) result, so it cannot be decided,
 --   up     otherwise,

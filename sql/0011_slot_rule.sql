@@ -1,7 +1,7 @@
 -- The per-slot region quorum rule, defined once, and the slots SLA figures leave out because
 -- they fall inside a maintenance window.
 --
--- The rule (README "Querying uptime and latency"): a slot with quorum k is
+-- The rule (docs/querying.md): a slot with quorum k is
 --   down   when at least k regions recorded it down (up = false, error_kind <> missed),
 --   missed when fewer than k regions have a usable (not missed) result, so it cannot be decided,
 --   up     otherwise.

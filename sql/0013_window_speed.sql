@@ -1,4 +1,4 @@
--- Faster window reads (README "Analytics", where the time goes). Same answers as 0003.
+-- Faster window reads (docs/benchmarks.md "Queries", where the time goes). Same answers as 0003.
 --
 -- Measured on 30-day windows of one monitor: vigil_window_parts spent most of its ~3.5 ms
 -- planning, not executing. Each raw piece (the window's unaligned head, the open hour, a

@@ -93,21 +93,27 @@ async def test_without_redis_the_api_answers_without_limits(settings, account):
         assert r.status_code == 200 and "RateLimit-Limit" not in r.headers
 
 
-async def test_concurrent_hits_share_increments_and_the_count_stays_exact(settings, monkeypatch):
-    import asyncio
-
-    import redis.asyncio as aioredis
+@pytest.fixture
+def incr_calls(monkeypatch) -> list[int]:
+    """The amount of every increment the rate limits send to Redis."""
     from limits.aio.storage import RedisStorage
 
-    from api.ratelimit import RateLimits
-
-    calls = []
-    incr = RedisStorage.incr
+    calls, incr = [], RedisStorage.incr
 
     async def counted(self, key, expiry, amount=1):
         calls.append(amount)
         return await incr(self, key, expiry, amount)
     monkeypatch.setattr(RedisStorage, "incr", counted)
+    return calls
+
+
+async def test_concurrent_hits_share_increments_and_the_count_stays_exact(settings, incr_calls):
+    import asyncio
+
+    import redis.asyncio as aioredis
+
+    from api.ratelimit import RateLimits
+
     redis = aioredis.from_url(settings.redis_url)
     try:
         limits = RateLimits(settings, redis.connection_pool)
@@ -117,4 +123,32 @@ async def test_concurrent_hits_share_increments_and_the_count_stays_exact(settin
         await redis.aclose()
     assert sorted(v.remaining for v in verdicts if v.retry_after is None) == list(range(10))
     assert sum(v.retry_after is not None for v in verdicts) == 5 and again.retry_after is not None
-    assert sum(calls) == 16 and len(calls) < 16  # one Redis call carried several requests
+    assert sum(incr_calls) == 16 and len(incr_calls) < 16  # one Redis call carried several requests
+
+
+async def test_two_processes_taking_blocks_never_let_more_than_the_limit_through(settings, incr_calls, monkeypatch):
+    import redis.asyncio as aioredis
+
+    import api.ratelimit
+    from api.ratelimit import RateLimits
+
+    redis = aioredis.from_url(settings.redis_url)
+    try:
+        one, two = RateLimits(settings, redis.connection_pool), RateLimits(settings, redis.connection_pool)
+        verdicts = [await (one if i % 3 else two).hit("key", "busy", 1000) for i in range(1100)]
+        accepted = [v for v in verdicts if v.retry_after is None]
+        # Each process takes blocks of 10 places: every place is handed out once, and the
+        # places a process still holds when the limit is reached are all it can cost.
+        assert 1000 - 2 * 9 <= len(accepted) <= 1000
+        assert len({v.remaining for v in accepted}) == len(accepted)
+        assert len(incr_calls) <= 1100 // 10 + 2 and set(incr_calls) == {10}
+        refused = verdicts[-1]
+        assert refused.retry_after is not None and 1 <= refused.retry_after <= 60
+        # A block ends with its window: past it the next request asks Redis again.
+        before = len(incr_calls)
+        later = api.ratelimit.time.time() + 61
+        monkeypatch.setattr(api.ratelimit.time, "time", lambda: later)
+        await one.hit("key", "busy", 1000)
+        assert len(incr_calls) == before + 1
+    finally:
+        await redis.aclose()

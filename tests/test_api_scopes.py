@@ -1,7 +1,7 @@
 """The scope matrix: every operation of the app's OpenAPI document, called with a key of
 each scope, is refused with 403 exactly when api/scopes.py says the scope is too narrow
 (and never answers 5xx); every scoped operation refuses a request without a key; and the
-README's table is the one api/scopes.py prints."""
+table in docs/api.md is the one api/scopes.py prints."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ DOCUMENT = APP.openapi_schema.to_schema()
 OPERATIONS = sorted((method.upper(), path, op["operationId"], op)
                     for path, ops in DOCUMENT["paths"].items() for method, op in ops.items())
 TABLE = {op: scope for _, _, op, scope in scope_table(APP)}
-README = Path(__file__).resolve().parent.parent / "README.md"
+API_DOCS = Path(__file__).resolve().parent.parent / "docs" / "api.md"
 MISSING_ID = 2_000_000_000  # no row has it: allowed calls answer 404 or 400 and change nothing
 
 
@@ -67,6 +67,6 @@ async def test_each_scope_is_allowed_or_403_as_the_table_says(nclient, db, metho
             assert r.status_code != 403, f"{scope} key on {operation_id}: {r.text}"
 
 
-def test_the_readme_shows_the_scope_table():
-    text = README.read_text()
-    assert markdown_table(APP) in text, "README.md's scope table differs: paste `python -m api.scopes`"
+def test_the_api_docs_show_the_scope_table():
+    text = API_DOCS.read_text()
+    assert markdown_table(APP) in text, "docs/api.md's scope table differs: paste `python -m api.scopes`"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.checks import KINDS
 from ingest.checks.dns import normalise, parse_target, resolver_address
 from ingest.runner import run_check
 from tests.checks_fixtures import (  # noqa: F401 (fixtures)
@@ -18,13 +17,9 @@ from tests.checks_fixtures import (  # noqa: F401 (fixtures)
     tls_servers,
     web_server,
 )
-from vigil.constants import MONITOR_KINDS, ErrorKind
+from vigil.constants import ErrorKind
 
 pytestmark = pytest.mark.timeout(30)
-
-
-def test_every_monitor_kind_has_a_check():
-    assert set(KINDS) == set(MONITOR_KINDS)
 
 
 async def test_tcp_open_port_is_up_with_connect_time(raw_servers, check_ctx):

@@ -31,3 +31,26 @@ def test_result_rows_carry_no_nulls_and_fit_64_bytes(db: psycopg.Connection):
     db.execute("INSERT INTO check_results (time, monitor_id, region_id, up) VALUES (now(), 1, 1, true)")
     size = db.execute("SELECT pg_column_size(c.*) FROM check_results c").fetchone()[0]
     assert size <= 64
+
+
+def test_the_database_runs_without_jit_by_default(settings: Settings):
+    with psycopg.connect(settings.database_url) as conn:  # a client that sets nothing itself
+        assert conn.execute("SHOW jit").fetchone() == ("off",)
+
+
+async def test_pooled_connections_turn_jit_off_whatever_the_server_says(settings: Settings):
+    from urllib.parse import quote
+
+    from vigil.db import open_pool
+
+    sep = "&" if "?" in settings.database_url else "?"
+    jit_on = f"{settings.database_url}{sep}options={quote('-c jit=on -c jit_above_cost=0')}"
+    with psycopg.connect(jit_on) as conn:
+        assert conn.execute("SHOW jit").fetchone() == ("on",)
+    pool = await open_pool(jit_on, max_size=1)
+    try:
+        async with pool.connection() as conn:
+            assert await (await conn.execute("SHOW jit")).fetchone() == ("off",)
+            assert await (await conn.execute("SHOW jit_above_cost")).fetchone() == ("0",)
+    finally:
+        await pool.close()

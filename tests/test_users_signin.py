@@ -168,3 +168,55 @@ async def test_signing_in_drops_the_users_long_ended_sessions(sclient, user, db)
                "AND id = (SELECT min(id) FROM sessions)")
     await sign_in(sclient)
     assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 2  # the recent one and the new one
+
+
+async def test_each_lockout_lasts_twice_the_one_before_until_a_sign_in_succeeds(sclient, user, db):  # noqa: F811
+    async def lock_out() -> int:
+        for _ in range(4):
+            assert (await sclient.post(LOGIN, json={"email": EMAIL, "password": "nope nope"})).status_code == 401
+        r = await sclient.post(LOGIN, json={"email": EMAIL, "password": "nope nope"})
+        assert r.status_code == 429, r.text
+        db.execute("UPDATE users SET locked_until = now() - interval '1 second'")  # let the time pass
+        return int(r.headers["retry-after"])
+
+    assert [await lock_out() for _ in range(3)] == [pytest.approx(900, abs=5), pytest.approx(1800, abs=5),
+                                                    pytest.approx(3600, abs=5)]
+    await sign_in(sclient)
+    assert await lock_out() == pytest.approx(900, abs=5)
+
+
+async def test_an_unknown_email_is_locked_out_longer_each_time_too(sclient, ssettings):  # noqa: F811
+    import redis.asyncio as aioredis
+
+    from vigil.constants import LOGIN_LOCK_KEY
+
+    async def lock_out() -> int:
+        answers = [await sclient.post(LOGIN, json={"email": "nobody@example.com", "password": "x"})
+                   for _ in range(5)]
+        assert [a.status_code for a in answers] == [401, 401, 401, 401, 429]
+        async with aioredis.from_url(ssettings.redis_url) as r:  # let the time pass
+            await r.delete(*[k async for k in r.scan_iter(LOGIN_LOCK_KEY + "*")])
+        return int(answers[-1].headers["retry-after"])
+
+    assert [await lock_out(), await lock_out()] == [pytest.approx(900, abs=5), pytest.approx(1800, abs=5)]
+
+
+async def test_an_address_guessing_across_emails_is_refused_before_any_password_is_checked(
+        ssettings, user, monkeypatch):  # noqa: F811
+    from argon2 import PasswordHasher
+    from litestar.testing import AsyncTestClient
+
+    from api.app import create_app
+
+    settings = ssettings.model_copy(update={"rate_limit_failed_auth_per_minute": 3})
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        # Each email stays below its own lockout; the address meets its limit.
+        codes = [(await client.post(LOGIN, json={"email": f"guess{i}@example.com", "password": "x"})).status_code
+                 for i in range(4)]
+        assert codes == [401, 401, 401, 429]
+        calls = []
+        real = PasswordHasher.verify
+        monkeypatch.setattr(PasswordHasher, "verify", lambda self, h, p: calls.append(h) or real(self, h, p))
+        r = await client.post(LOGIN, json={"email": EMAIL, "password": PASSWORD})  # right, from that address
+        assert r.status_code == 429 and "failed authentications" in r.json()["detail"], r.text
+        assert int(r.headers["retry-after"]) >= 1 and calls == []

@@ -72,7 +72,8 @@ def cmd_api(args: argparse.Namespace) -> int:
 
     s = get_settings()
     uvicorn.run("api.app:create_app", factory=True, host=args.host or s.api_host,
-                port=args.port or s.api_port, loop="uvloop", log_level="warning", log_config=None,
+                port=args.port or s.api_port, loop="uvloop", http="httptools", log_level="warning",
+                log_config=None,
                 access_log=False, workers=args.workers, server_header=False)
     return 0
 
@@ -271,7 +272,21 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
 
 
 class _Parser(argparse.ArgumentParser):
-    """A bad argument is one line naming it (argparse would print the whole usage first)."""
+    """A bad argument is one line naming it (argparse would print the whole usage first).
+
+    ``arguments_when_used`` adds a command's arguments only when that command is parsed:
+    `vigil check` reads its flags from the check kinds, whose imports other commands need
+    not pay for."""
+
+    def __init__(self, *args, arguments_when_used=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._arguments_when_used = arguments_when_used
+
+    def parse_known_args(self, args=None, namespace=None):
+        if self._arguments_when_used is not None:
+            self._arguments_when_used(self)
+            self._arguments_when_used = None
+        return super().parse_known_args(args, namespace)
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
@@ -370,8 +385,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from ingest.oneshot import add_arguments as add_check_arguments
 
-    ck = sub.add_parser("check", help="check one target now and print the result as JSON")
-    add_check_arguments(ck)
+    ck = sub.add_parser("check", help="check one target now and print the result as JSON",
+                        arguments_when_used=add_check_arguments)
     ck.set_defaults(fn=cmd_check)
 
     dl = sub.add_parser("dead-letters", help="list check batches that failed every try (or requeue them)")

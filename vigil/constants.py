@@ -8,6 +8,9 @@ API_PREFIX = "/api/v1"
 
 # arq queues: one per region, so a worker serves exactly one region.
 CHECK_QUEUE_PREFIX = "vigil:checks:"
+# The periodic jobs' queues: each cron worker polls its own.
+AGGREGATOR_QUEUE = "vigil:aggregator"
+EVALUATOR_QUEUE = "vigil:evaluator"
 # Scheduler watermark: the last slot second fully enqueued, per region. Kept in Redis
 # beside the queue it describes; if Redis loses it, the scheduler restarts from "now"
 # and the slots in between are reported missed, never silently absent.
@@ -28,13 +31,13 @@ OPERATOR_TOKEN_PREFIX = "vop_"
 # never tells which emails exist: a counter, then a lock key living as long as the lockout.
 LOGIN_FAILURES_KEY = "vigil:login:failures:"
 LOGIN_LOCK_KEY = "vigil:login:locked:"
+LOGIN_LOCKOUTS_KEY = "vigil:login:lockouts:"
 
 # Hardening: the largest ids PostgreSQL's integer / bigint columns hold; API query
 # parameters compared with such columns are bounded by these, so a huge value is a 400.
 PG_INT_MAX = 2**31 - 1
 PG_BIGINT_MAX = 2**63 - 1
 
-MONITOR_KINDS = ("http", "tcp", "dns", "tls", "heartbeat")
 MIN_INTERVAL_SECONDS = 10
 MAX_INTERVAL_SECONDS = 86_400
 # Regions are shared by every account (a region is where workers run); tenants may name new

@@ -17,7 +17,10 @@ import re
 import socket
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 from urllib.parse import SplitResult
+
+import aiohttp
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -213,3 +216,22 @@ def valid_port(parts: SplitResult) -> bool:
     except ValueError:
         return False
     return port is None or 1 <= port <= 65535
+
+
+class GuardedResolver(aiohttp.ThreadedResolver):
+    """Drops forbidden addresses from a name's answers; a name with nothing left is refused
+    with a clear reason. The socket factory below is the final word; this gives the error."""
+
+    def __init__(self, allow_private: bool | Policy) -> None:
+        super().__init__()
+        self.policy = policy_of(allow_private)
+
+    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list[Any]:
+        infos = await super().resolve(host, port, family)
+        allowed = [i for i in infos if not is_metadata(i["host"])
+                   and (not is_forbidden(i["host"]) or self.policy.permits(i["host"], i["port"]))]
+        if not allowed:
+            addresses = ", ".join(sorted({i["host"] for i in infos}))
+            raise BlockedTarget(f"{host} resolves only to refused addresses ({addresses}); "
+                                "private targets need VIGIL_ALLOWED_PRIVATE_TARGETS or VIGIL_ALLOW_PRIVATE_TARGETS=1")
+        return allowed

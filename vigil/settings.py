@@ -26,16 +26,18 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8080
 
-    # Sign-in (users, see README "Users and sign-in"). jwt_secret signs access tokens; when
+    # Sign-in (users, see docs/api.md "Users and sign-in"). jwt_secret signs access tokens; when
     # unset, a development setup keeps a generated one in the data folder, and production
     # refuses sign-in (API keys keep working).
     production: bool = False
     jwt_secret: str = Field(default="", repr=False)
     access_token_minutes: int = Field(default=15, ge=1, le=1440)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
-    # This many wrong passwords in a row lock an email for lockout_seconds.
+    # This many wrong passwords in a row lock an email: for lockout_seconds the first time,
+    # twice as long each time after, up to lockout_max_seconds, until a sign-in succeeds.
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_seconds: int = Field(default=900, ge=1)
+    login_lockout_max_seconds: int = Field(default=86400, ge=1)
     # argon2id cost: argon2-cffi's defaults (RFC 9106 low-memory profile); tests lower them.
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
@@ -54,7 +56,7 @@ class Settings(BaseSettings):
     # new results are dropped, logged and counted (vigil_writer_dropped_rows).
     writer_buffer_rows: int = Field(default=200_000, ge=1)
 
-    # Scheduler: monitors per arq job (one job carries many checks, see README).
+    # Scheduler: monitors per arq job (one job carries many checks, see docs/pipeline.md).
     batch_size: int = Field(default=200, ge=1)
     scheduler_tick_seconds: float = Field(default=0.25, gt=0)
     scheduler_refresh_seconds: float = Field(default=5.0, gt=0)
@@ -93,7 +95,7 @@ class Settings(BaseSettings):
     allow_private_targets: bool = False
     allowed_private_targets: str = ""
 
-    # Hypertable layout, read by the first migration (see README "Storage layout").
+    # Hypertable layout, read by the first migration (see docs/operations.md "Storage layout").
     chunk_interval: str = "1 day"
     hash_partitions: int = Field(default=2, ge=1, le=64)
 

@@ -147,13 +147,13 @@ def current_ids() -> tuple[str, str] | None:
 
 @contextmanager
 def span(name: str, parent: str | trace.SpanContext | None = None, links: Sequence[trace.SpanContext] = (),
-         kind: trace.SpanKind = trace.SpanKind.INTERNAL, **attributes: Any) -> Iterator[trace.Span]:
+         span_kind: trace.SpanKind = trace.SpanKind.INTERNAL, **attributes: Any) -> Iterator[trace.Span]:
     """A span around the block, made current; a child of ``parent`` (a traceparent) when
     given (or a span's context), else of the current span. None-valued attributes are left out."""
     if not ENABLED:
         yield trace.INVALID_SPAN
         return
     attrs = {k: v for k, v in attributes.items() if v is not None}
-    with tracer.start_as_current_span(name, context=context_of(parent), kind=kind, attributes=attrs,
+    with tracer.start_as_current_span(name, context=context_of(parent), kind=span_kind, attributes=attrs,
                                       links=[trace.Link(sc) for sc in links]) as current:
         yield current

@@ -10,7 +10,8 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from api.errors import NotFound
-from api.monitors.schemas import MonitorCreate, MonitorFields, MonitorUpdate, destinations
+from api.monitors.schemas import MonitorCreate, MonitorFields, MonitorUpdate
+from ingest.checks import KINDS
 from vigil import logs
 from vigil.constants import MAX_REGIONS, ErrorKind
 from vigil.netguard import check_destination
@@ -45,11 +46,10 @@ def _read(row: dict[str, Any]) -> dict[str, Any]:
 async def _check_destinations(m: MonitorFields, settings: Settings) -> None:
     """A target the checks could never reach is refused when saved, by the same guard the
     checks apply at the socket."""
-    for host, port in destinations(m.kind, m.target, m.expectations):
+    for host, port, field in KINDS[m.kind].destinations(m.target, m.expectations):
         try:
             await check_destination(host, port, settings.outbound_policy())
         except ValueError as exc:
-            field = "expectations.resolver" if m.kind == "dns" else "target"
             raise ValidationException(detail=f"invalid value for {field}: {exc}") from None
 
 

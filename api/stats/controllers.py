@@ -1,5 +1,5 @@
-"""Stats routes: uptime, SLA, latency, series, status, regions and downtimes (see README
-"Querying uptime and latency"). Handlers only parse the window and delegate."""
+"""Stats routes: uptime, SLA, latency, series, status, regions and downtimes (see
+docs/querying.md). Handlers only parse the window and delegate."""
 
 from __future__ import annotations
 

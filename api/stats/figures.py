@@ -8,19 +8,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from aggregator import histogram
+from aggregator.histogram import ms
 from aggregator.windows import derive
 
 SLOT_COUNTS = ("slots", "up_slots", "down_slots", "missed_slots")
 COUNTS = (*SLOT_COUNTS, "checks", "latency_sum_us")
 EMPTY = {**dict.fromkeys(COUNTS, 0), "excluded_slots": 0, "latency_min_us": None, "latency_max_us": None,
          "hist": histogram.EMPTY}
-
-
-def ms(us: float | int | None) -> float | None:
-    """Microseconds -> milliseconds to 6 significant digits: a relative rounding error below
-    5e-7 at every magnitude, so a percentile keeps the histogram's own bound (a fixed number
-    of decimals would add up to 0.4 % to a sub-millisecond value)."""
-    return None if us is None else float(f"{float(us) / 1000:.6g}")
 
 
 def exclude(rows: list[dict[str, Any]], excluded: dict[int, dict[str, Any]],

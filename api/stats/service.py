@@ -14,9 +14,10 @@ import psycopg
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from aggregator.histogram import ms
 from aggregator.windows import Horizons, covered, window_region_stats, window_stats
 from api.errors import NotFound
-from api.stats.figures import combine, exclude, figures, ms
+from api.stats.figures import combine, exclude, figures
 from api.stats.window import BadWindow, Window, resolve_resolution
 from vigil.queries import sql
 

@@ -7,6 +7,7 @@ from litestar import Controller, Request, Response, post
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import JSONBody
 
+from api.auth import failed, refuse_failing_address
 from api.users import service
 from api.users.schemas import LoginCreate, RefreshCreate, TokensRead
 from vigil.signin import SignInUnavailable
@@ -16,9 +17,17 @@ def _problem(status: int, detail: str, headers: dict[str, str] | None = None) ->
     return Response({"status_code": status, "detail": detail}, status_code=status, headers=headers)
 
 
-async def _answer(call) -> Response:
+async def _answer(request: Request, call, *args) -> Response:
+    """Run a sign-in call. A wrong password or token counts against the client address's
+    failed-authentication limit, and an address past it is refused before anything is
+    checked: a guesser spreading tries over many emails meets that limit, one email's
+    lockout meets a guesser trying many passwords."""
+    await refuse_failing_address(request)
     try:
-        return Response(await call, status_code=200)
+        return Response(await call(*args), status_code=200)
+    except NotAuthorizedException as exc:
+        await failed(request, exc)
+        raise
     except service.Locked as exc:
         return _problem(429, str(exc), {"Retry-After": str(exc.retry_after)})
     except SignInUnavailable as exc:
@@ -31,11 +40,11 @@ class AuthController(Controller):
 
     @post("/login", operation_id="login", exclude_from_auth=True, status_code=200, security=[])
     async def login(self, request: Request, data: JSONBody[LoginCreate]) -> Response[TokensRead]:
-        return await _answer(service.login(request.app.state, data.email, data.password))
+        return await _answer(request, service.login, request.app.state, data.email, data.password)
 
     @post("/refresh", operation_id="refresh", exclude_from_auth=True, status_code=200, security=[])
     async def refresh(self, request: Request, data: JSONBody[RefreshCreate]) -> Response[TokensRead]:
-        return await _answer(service.refresh(request.app.state, data.refresh_token))
+        return await _answer(request, service.refresh, request.app.state, data.refresh_token)
 
     @post("/logout", operation_id="logout", exclude_from_auth=True, status_code=204, security=[])
     async def logout(self, request: Request, data: JSONBody[RefreshCreate]) -> None:

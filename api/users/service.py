@@ -12,7 +12,7 @@ from litestar.exceptions import NotAuthorizedException
 
 from api.sessions import issue_access_token, refuse_disabled
 from api.users.schemas import TokensRead
-from vigil.constants import LOGIN_FAILURES_KEY, LOGIN_LOCK_KEY
+from vigil.constants import LOGIN_FAILURES_KEY, LOGIN_LOCK_KEY, LOGIN_LOCKOUTS_KEY
 from vigil.passwords import verify_password
 from vigil.queries import sql
 
@@ -31,6 +31,13 @@ def _hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
+def lockout_seconds(settings, lockouts_before: int) -> int:
+    """How long the next lockout lasts: twice the one before, from login_lockout_seconds up to
+    login_lockout_max_seconds, so a slow guesser gets fewer tries a day with every lockout."""
+    return min(settings.login_lockout_max_seconds,
+               settings.login_lockout_seconds * 2 ** min(lockouts_before, 32))
+
+
 def _email_key(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
@@ -46,14 +53,20 @@ async def _unknown_email_failed(redis, settings, email: str) -> int:
     async with redis.pipeline(transaction=True) as pipe:
         pipe.incr(LOGIN_FAILURES_KEY + key)
         pipe.expire(LOGIN_FAILURES_KEY + key, settings.login_lockout_seconds)
-        failures, _ = await pipe.execute()
+        pipe.get(LOGIN_LOCKOUTS_KEY + key)
+        failures, _, lockouts = await pipe.execute()
     if failures < settings.login_max_failures:
         return 0
+    seconds = lockout_seconds(settings, int(lockouts or 0))
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.set(LOGIN_LOCK_KEY + key, 1, ex=settings.login_lockout_seconds)
+        pipe.set(LOGIN_LOCK_KEY + key, 1, ex=seconds)
         pipe.delete(LOGIN_FAILURES_KEY + key)
+        # A user's lockout count lasts until a sign-in succeeds; an unknown email's until
+        # the longest lockout has passed since its last one.
+        pipe.incr(LOGIN_LOCKOUTS_KEY + key)
+        pipe.expire(LOGIN_LOCKOUTS_KEY + key, settings.login_lockout_max_seconds + seconds)
         await pipe.execute()
-    return settings.login_lockout_seconds
+    return seconds
 
 
 async def _new_session(state, conn, user_id: int) -> TokensRead:
@@ -83,7 +96,7 @@ async def login(state, email: str, password: str) -> TokensRead:
             async with state.pool.connection() as conn:
                 cur = await conn.execute(sql("login_failed"), {
                     "id": user["id"], "max_failures": settings.login_max_failures,
-                    "lockout_seconds": settings.login_lockout_seconds})
+                    "lockout_seconds": lockout_seconds(settings, user["lockouts"])})
                 locked_for = (await cur.fetchone())["locked_for"]
         if locked_for:
             raise Locked(locked_for)

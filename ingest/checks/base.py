@@ -1,11 +1,13 @@
-"""What every check kind shares: its input (MonitorSpec), its context and its output
-(CheckResult). A check never times or stores itself: the runner does both."""
+"""What every check kind shares: its input (MonitorSpec), its context, its output
+(CheckResult) and its declaration (Kind). A check never times or stores itself: the
+runner does both."""
 
 from __future__ import annotations
 
 import ssl
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any, NamedTuple, Protocol
 
 import aiohttp
 from psycopg_pool import AsyncConnectionPool
@@ -27,6 +29,15 @@ class MonitorSpec:
     attempts: int = 1
     # The slot's time budget for all attempts together; 0 = unknown (attempts * timeout).
     interval_s: int = 0
+
+    def payload(self) -> SpecTuple:
+        """The spec as a job carries it: its fields in order; MonitorSpec(*payload) rebuilds it."""
+        return tuple(getattr(self, name) for name in _SPEC_FIELDS)
+
+
+# A job's payload per monitor: MonitorSpec's fields in order (tuples keep the arq job small).
+SpecTuple = tuple[int, str, str, int, dict, int, int]
+_SPEC_FIELDS = tuple(f.name for f in fields(MonitorSpec))
 
 
 @dataclass(slots=True)
@@ -101,6 +112,75 @@ class Check(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Timeouts:
+    """A kind's bounds and default for a monitor's timeout_ms (per try)."""
+
+    min_ms: int
+    default_ms: int
+    max_ms: int
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_ms <= self.default_ms <= self.max_ms:
+            raise ValueError(f"timeout bounds out of order: {self}")
+
+    def __contains__(self, other: Timeouts) -> bool:
+        return self.min_ms <= other.min_ms and other.max_ms <= self.max_ms
+
+
+# What the monitors table stores (its CHECK on timeout_ms in sql/0001_foundation.sql) and
+# what a kind takes unless it says otherwise: a kind may narrow these bounds, not widen them.
+STORED_TIMEOUTS = Timeouts(min_ms=100, default_ms=10_000, max_ms=120_000)
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """One `vigil check` flag: the option field it sets and how argparse reads it.
+    ``convert`` turns what argparse read into the option's value (ValueError naming the flag)."""
+
+    name: str
+    field: str
+    help: str
+    argparse: dict[str, Any] = field(default_factory=dict)
+    convert: Callable[[Any], Any] | None = None
+
+
+def flag(name: str, option: str, help: str, convert: Callable[[Any], Any] | None = None,
+         **argparse: Any) -> Flag:
+    return Flag(name, option, help, argparse, convert)
+
+
+class Destination(NamedTuple):
+    """An address a check connects to, and the monitor field that names it (for messages)."""
+
+    host: str
+    port: int
+    field: str = "target"
+
+
+def no_destinations(target: str, options: Any) -> list[Destination]:
+    return []
+
+
+@dataclass(frozen=True, slots=True)
 class Kind:
+    """Everything about one check kind, declared once in its module and read by the runner,
+    the API's monitor schemas and `vigil check`. The kind's name is its options' ``kind``."""
+
     check: Check
     options: type[Options]
+    # The target's form: raises ValueError with a message saying the right form.
+    parse_target: Callable[[str], Any]
+    # URL schemes `vigil check URL` reads as this kind, and the form its help shows.
+    schemes: tuple[str, ...]
+    usage: str
+    flags: tuple[Flag, ...] = ()
+    timeouts: Timeouts = STORED_TIMEOUTS
+    # Addresses the check will connect to, refused at save time by the address guard.
+    destinations: Callable[[str, Any], list[Destination]] = no_destinations
+    # For kinds that judge a stored monitor (heartbeat): `vigil check` needs the database
+    # and takes the monitor's id from the URL (ValueError naming the URL).
+    stored_monitor: Callable[[str], int] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.options.model_fields["kind"].default

@@ -20,7 +20,16 @@ import dns.exception
 import dns.resolver
 from pydantic import Field, field_validator
 
-from ingest.checks.base import CheckContext, CheckResult, MonitorSpec, Options, Timings
+from ingest.checks.base import (
+    CheckContext,
+    CheckResult,
+    Destination,
+    Kind,
+    MonitorSpec,
+    Options,
+    Timings,
+    flag,
+)
 from vigil.constants import ErrorKind
 from vigil.netguard import BlockedTarget, ensure_allowed
 
@@ -120,3 +129,16 @@ async def check(spec: MonitorSpec, opts: DnsOptions, ctx: CheckContext) -> Check
         result.up, result.error_kind = False, ErrorKind.assertion
         result.error = f"answer lacks {', '.join(missing)} (got {', '.join(values)[:300]})"
     return result
+
+
+def destinations(target: str, opts: DnsOptions) -> list[Destination]:
+    """The resolver given in the options; the system resolver is the operator's choice."""
+    return [Destination(*resolver_address(opts.resolver), "expectations.resolver")] if opts.resolver else []
+
+
+KIND = Kind(
+    check=check, options=DnsOptions, parse_target=parse_target, schemes=("dns",), usage="dns://name?type=A",
+    destinations=destinations, flags=(
+        flag("--expect", "expected", "a value the answer must contain (repeatable)", action="append", metavar="VALUE"),
+        flag("--resolver", "resolver", "IP[:port] of the resolver to ask"),
+    ))

@@ -15,7 +15,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from pydantic import Field
 
-from ingest.checks.base import CheckContext, CheckResult, MonitorSpec, Options
+from ingest.checks.base import CheckContext, CheckResult, Kind, MonitorSpec, Options, flag
 from vigil.constants import ErrorKind
 from vigil.queries import sql
 
@@ -92,3 +92,22 @@ async def check(spec: MonitorSpec, opts: HeartbeatOptions, ctx: CheckContext) ->
     if state is None:
         return CheckResult.failure(ErrorKind.internal, f"monitor {spec.id} does not exist")
     return verdict(state, opts.grace_s)
+
+
+def parse_target(target: str) -> str:
+    if not target.startswith("heartbeat://"):
+        raise ValueError("a heartbeat monitor's target must start with heartbeat:// (e.g. heartbeat://nightly-backup)")
+    return target.removeprefix("heartbeat://")
+
+
+def stored_monitor(url: str) -> int:
+    """`vigil check heartbeat://42` judges monitor 42 as stored (its pings, its interval)."""
+    label = parse_target(url)
+    if not label.isdigit():
+        raise ValueError(f"a heartbeat URL for `vigil check` is heartbeat://MONITOR_ID, got {url!r}")
+    return int(label)
+
+
+KIND = Kind(check=check, options=HeartbeatOptions, parse_target=parse_target, schemes=("heartbeat",),
+            usage="heartbeat://MONITOR_ID", stored_monitor=stored_monitor,
+            flags=(flag("--grace-s", "grace_s", "allowed lateness beyond the interval", type=int),))

@@ -7,18 +7,29 @@ import json
 import time
 from types import SimpleNamespace
 from typing import Annotated, Any, Literal
+from urllib.parse import SplitResult, urlsplit
 
 import aiohttp
 from pydantic import AfterValidator, Field, JsonValue, field_validator, model_serializer, model_validator
 
 from ingest.checks import body as body_assert
-from ingest.checks.base import CheckContext, CheckResult, MonitorSpec, Options, Timings
+from ingest.checks.base import (
+    CheckContext,
+    CheckResult,
+    Destination,
+    Kind,
+    MonitorSpec,
+    Options,
+    Timings,
+    flag,
+)
 from ingest.checks.certinfo import from_der
 from ingest.checks.headers import MAX_HEADER_BYTES, MAX_HEADERS, check_headers, check_name, check_value
 from ingest.checks.http_transport import current_marks
 from vigil.constants import ErrorKind
-from vigil.netguard import BlockedTarget
+from vigil.netguard import BlockedTarget, default_port, valid_port
 
+SCHEMES = ("http", "https")
 JSON_PATH = r"^(\$\.)?[^.]+(\.[^.]+)*$"
 MAX_JSON_EQUALS_BYTES = 4096
 
@@ -179,3 +190,56 @@ async def check(spec: MonitorSpec, opts: HttpOptions, ctx: CheckContext) -> Chec
     result = failure or CheckResult(up=True)
     result.status_code, result.timings, result.detail = status, timings, detail
     return result
+
+
+def parse_target(target: str) -> SplitResult:
+    parts = urlsplit(target)
+    if parts.scheme not in SCHEMES or not parts.hostname:
+        raise ValueError("an http monitor's target must be an http:// or https:// URL with a host")
+    if not valid_port(parts):
+        raise ValueError("an http monitor's target port must be a number from 1 to 65535")
+    return parts
+
+
+def destinations(target: str, opts: HttpOptions) -> list[Destination]:
+    parts = urlsplit(target)
+    return [Destination(parts.hostname or "", default_port(parts))]
+
+
+def _json_value(text: str) -> Any:
+    """--json-equals takes JSON (42, true, "ok", null); anything else is taken as a string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _headers(values: list[str]) -> dict[str, str]:
+    headers = {}
+    for h in values:
+        name, sep, value = h.partition(":")
+        if not sep or not name.strip():
+            raise ValueError(f"--header must be NAME:VALUE, got {h!r}")
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+KIND = Kind(
+    check=check, options=HttpOptions, parse_target=parse_target, schemes=SCHEMES, usage="https://...",
+    destinations=destinations, flags=(
+        flag("--method", "method", "request method", type=str.upper),
+        flag("--header", "headers", "request header (repeatable)", _headers, action="append", metavar="NAME:VALUE"),
+        flag("--body", "body", "request body"),
+        flag("--status", "status_codes", "accepted status (repeatable; default 2xx/3xx)",
+             action="append", type=int, metavar="CODE"),
+        flag("--keyword", "keyword", "text the body must contain"),
+        flag("--keyword-absent", "keyword_absent", "the keyword must NOT be in the body",
+             action="store_true", default=None),
+        flag("--json-path", "json_path", "dotted path into a JSON body, e.g. $.checks.0.status"),
+        flag("--json-equals", "json_equals", "the value at --json-path (JSON, or a plain string)",
+             type=_json_value, metavar="JSON"),
+        flag("--max-redirects", "max_redirects", "redirects to follow", type=int),
+        flag("--max-body-bytes", "max_body_bytes", "read at most this much body", type=int),
+        flag("--insecure", "tls_skip_verify", "do not verify the certificate chain and name",
+             action="store_true", default=None),
+    ))

@@ -5,7 +5,6 @@ TLS handshake end, which aiohttp does not tell apart."""
 
 from __future__ import annotations
 
-import socket
 import ssl
 import time
 from contextvars import ContextVar
@@ -15,30 +14,15 @@ from typing import Any, NoReturn
 import aiohappyeyeballs
 import aiohttp
 
-from vigil.netguard import BlockedTarget, Policy, guarded_socket_factory, is_forbidden, is_metadata, policy_of
+from vigil.netguard import (
+    GuardedResolver,
+    Policy,
+    guarded_socket_factory,
+)
 
 # The marks object of the HTTP check running in the current task; the connector writes
 # tcp_start/tcp_end/tls_end into it (connect runs in the request's own task).
 current_marks: ContextVar[SimpleNamespace | None] = ContextVar("vigil_http_marks", default=None)
-
-
-class GuardedResolver(aiohttp.ThreadedResolver):
-    """Drops forbidden addresses from a name's answers; a name with nothing left is refused
-    with a clear reason. The socket factory below is the final word; this gives the error."""
-
-    def __init__(self, allow_private: bool | Policy) -> None:
-        super().__init__()
-        self.policy = policy_of(allow_private)
-
-    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list[Any]:
-        infos = await super().resolve(host, port, family)
-        allowed = [i for i in infos if not is_metadata(i["host"])
-                   and (not is_forbidden(i["host"]) or self.policy.permits(i["host"], i["port"]))]
-        if not allowed:
-            addresses = ", ".join(sorted({i["host"] for i in infos}))
-            raise BlockedTarget(f"{host} resolves only to refused addresses ({addresses}); "
-                                "private targets need VIGIL_ALLOWED_PRIVATE_TARGETS or VIGIL_ALLOW_PRIVATE_TARGETS=1")
-        return allowed
 
 
 class TimedConnector(aiohttp.TCPConnector):

@@ -8,7 +8,7 @@ import time
 from typing import Literal
 from urllib.parse import urlsplit
 
-from ingest.checks.base import CheckContext, CheckResult, MonitorSpec, Options, Timings
+from ingest.checks.base import CheckContext, CheckResult, Destination, Kind, MonitorSpec, Options, Timings
 from vigil.constants import ErrorKind
 from vigil.netguard import BlockedTarget, Policy, ensure_allowed
 
@@ -84,8 +84,12 @@ async def close_quietly(writer: asyncio.StreamWriter) -> None:
         pass  # the peer reset a connection we were done with anyway
 
 
+def parse_target(target: str) -> tuple[str, int]:
+    return host_port(target, "tcp")
+
+
 async def check(spec: MonitorSpec, opts: TcpOptions, ctx: CheckContext) -> CheckResult:
-    host, port = host_port(spec.target, "tcp")
+    host, port = parse_target(spec.target)
     t0 = time.perf_counter()
     writer, timings = await connect(host, port, ctx, spec.timeout_ms / 1000)
     if isinstance(writer, CheckResult):
@@ -93,3 +97,7 @@ async def check(spec: MonitorSpec, opts: TcpOptions, ctx: CheckContext) -> Check
     await close_quietly(writer)
     timings.total_us = int((time.perf_counter() - t0) * 1e6)
     return CheckResult(up=True, timings=timings)
+
+
+KIND = Kind(check=check, options=TcpOptions, parse_target=parse_target, schemes=("tcp",), usage="tcp://host:port",
+            destinations=lambda target, opts: [Destination(*parse_target(target))])

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ingest.checks.base import CheckContext, CheckResult, MonitorSpec, Options
+from ingest.checks.base import CheckContext, CheckResult, Destination, Kind, MonitorSpec, Options, flag
 from ingest.checks.certinfo import CertInfo, from_ssl_object
 from ingest.checks.tcp import close_quietly, connect, host_port
 from vigil.constants import ErrorKind
@@ -66,8 +66,12 @@ async def _handshake(host: str, port: int, verify: bool, ctx: CheckContext, time
     return None, failure, 0, 0
 
 
+def parse_target(target: str) -> tuple[str, int]:
+    return host_port(target, "tls", DEFAULT_PORT)
+
+
 async def check(spec: MonitorSpec, opts: TlsOptions, ctx: CheckContext) -> CheckResult:
-    host, port = host_port(spec.target, "tls", DEFAULT_PORT)
+    host, port = parse_target(spec.target)
     timeout_s = spec.timeout_ms / 1000
     cert, failure, connect_us, tls_us = await _handshake(host, port, not opts.tls_skip_verify, ctx, timeout_s)
     if failure is not None:
@@ -86,3 +90,12 @@ async def check(spec: MonitorSpec, opts: TlsOptions, ctx: CheckContext) -> Check
         result.error = (f"certificate expires in {days:.1f} days (threshold {opts.cert_min_days})"
                         if days >= 0 else f"certificate expired {-days:.1f} days ago")
     return result
+
+
+KIND = Kind(
+    check=check, options=TlsOptions, parse_target=parse_target, schemes=("tls",), usage="tls://host[:port]",
+    destinations=lambda target, opts: [Destination(*parse_target(target))], flags=(
+        flag("--cert-min-days", "cert_min_days", "down when fewer days are left", type=int),
+        flag("--insecure", "tls_skip_verify", "do not verify the certificate chain and name",
+             action="store_true", default=None),
+    ))

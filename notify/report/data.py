@@ -12,6 +12,7 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
+from aggregator.histogram import ms
 from notify.report.schedule import previous_week, week_bounds
 from vigil.queries import sql
 
@@ -67,10 +68,6 @@ class Report:
     monitors: list[MonitorWeek]
 
 
-def _ms(us: float | None) -> float | None:
-    return None if us is None else float(us) / 1000.0
-
-
 async def _rows(conn: AsyncConnection, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     cur = conn.cursor(row_factory=dict_row)
     await cur.execute(sql(name), params)
@@ -105,8 +102,8 @@ async def build_report(conn: AsyncConnection, account_id: int, account: str, wee
         cur, prev = now.get(m.id, {}), before.get(m.id, {})
         m.up_slots, m.down_slots = cur.get("up_slots", 0), cur.get("down_slots", 0)
         m.missed_slots, m.excluded_slots = cur.get("missed_slots", 0), cur.get("excluded_slots", 0)
-        m.p95_ms, m.p99_ms = _ms(cur.get("p95_us")), _ms(cur.get("p99_us"))
-        m.prev_p95_ms, m.prev_p99_ms = _ms(prev.get("p95_us")), _ms(prev.get("p99_us"))
+        m.p95_ms, m.p99_ms = ms(cur.get("p95_us")), ms(cur.get("p99_us"))
+        m.prev_p95_ms, m.prev_p99_ms = ms(prev.get("p95_us")), ms(prev.get("p99_us"))
         m.incidents = incidents.get(m.id, 0)
         m.hourly = hourly.get(m.id, [])
     return Report(account=account, week=week, start=start, end=end, monitors=monitors)

@@ -13,7 +13,7 @@ def pct(value: float | None, digits: int = 3) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}%"
 
 
-def ms(value: float | None) -> str:
+def fmt_ms(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1f} ms"
 
 
@@ -53,8 +53,8 @@ def text(report: Report) -> str:
         lines += [
             f"{m.name} ({m.target})",
             f"  {_slo_line(m)}",
-            f"  p95 {ms(m.p95_ms)} ({change(m.p95_ms, m.prev_p95_ms)} vs last week), "
-            f"p99 {ms(m.p99_ms)} ({change(m.p99_ms, m.prev_p99_ms)})",
+            f"  p95 {fmt_ms(m.p95_ms)} ({change(m.p95_ms, m.prev_p95_ms)} vs last week), "
+            f"p99 {fmt_ms(m.p99_ms)} ({change(m.p99_ms, m.prev_p99_ms)})",
             f"  incidents {m.incidents}, downtime {duration(m.downtime_s)}, missed slots {m.missed_slots}, "
             f"excluded slots {m.excluded_slots} (maintenance)",
             "",
@@ -74,8 +74,8 @@ def html(report: Report, img_src: Callable[[MonitorWeek], str]) -> str:
         color = {True: "#188038", False: "#d93025", None: "#5f6368"}[m.slo_met]
         cells = [("Uptime", f"<b style='color:{color}'>{pct(m.uptime)}</b> (SLO {m.slo_target:g}%)"),
                  ("Error budget left", pct(m.budget_left, 1)),
-                 ("p95", f"{ms(m.p95_ms)} ({change(m.p95_ms, m.prev_p95_ms)})"),
-                 ("p99", f"{ms(m.p99_ms)} ({change(m.p99_ms, m.prev_p99_ms)})"),
+                 ("p95", f"{fmt_ms(m.p95_ms)} ({change(m.p95_ms, m.prev_p95_ms)})"),
+                 ("p99", f"{fmt_ms(m.p99_ms)} ({change(m.p99_ms, m.prev_p99_ms)})"),
                  ("Incidents", str(m.incidents)), ("Downtime", duration(m.downtime_s)),
                  ("Excluded slots", f"{m.excluded_slots} (maintenance)")]
         row = "".join(f"<td {_TD}><small>{k}</small><br>{v}</td>" for k, v in cells)

@@ -9,10 +9,9 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from ingest.checks.http_transport import GuardedResolver
 from notify.retry import is_permanent_status
 from notify.transports.base import TransportContext, TransportError
-from vigil.netguard import BlockedTarget, Policy, ensure_allowed, guarded_socket_factory
+from vigil.netguard import BlockedTarget, GuardedResolver, Policy, ensure_allowed, guarded_socket_factory
 
 
 def make_session(allow_private: bool | Policy) -> aiohttp.ClientSession:

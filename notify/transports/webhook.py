@@ -1,7 +1,8 @@
 """Generic webhook: the notification as JSON, signed so the receiver can tell it came from
 us and is fresh. Header ``Vigil-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>`` where the
 HMAC key is the channel's secret and the message is ``f"{t}.{body}"``; a receiver recomputes
-it over the raw body and rejects signatures older than its tolerance (README has a snippet)."""
+it over the raw body and rejects signatures older than its tolerance (docs/notifications.md
+"The webhook signature" has a snippet)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def verify(secret: str, header: str, body: bytes, tolerance_s: int = 300, now: float | None = None) -> bool:
-    """The receiver's side (used by the tests, and the README's snippet does the same)."""
+    """The receiver's side (used by the tests and the demo receiver; the snippet in
+    docs/notifications.md does the same)."""
     try:
         fields = dict(part.split("=", 1) for part in header.split(","))
         timestamp = int(fields["t"])

@@ -287,7 +287,7 @@ INSERT INTO rule_transitions SELECT id, 'firing', 0 FROM opened WHERE state = 'f
 
 -- name: outbox_enqueue
 -- One notification per announced transition and enabled channel of the rule; the payload
--- format is documented in README "Alert rules".
+-- format is documented in docs/alerts.md "The outbox payload".
 INSERT INTO notifications (account_id, channel_id, incident_id, event, dedupe_key, payload,
                            correlation_id, traceparent)
 SELECT i.account_id, c.id, i.id, t.event,

@@ -11,23 +11,25 @@ RETURNING id;
 
 -- name: user_for_login
 SELECT u.id, u.account_id, u.password_hash, u.role, u.disabled, a.disabled AS account_disabled,
-       greatest(0, ceil(extract(epoch FROM u.locked_until - now())))::int AS locked_for
+       u.lockouts, greatest(0, ceil(extract(epoch FROM u.locked_until - now())))::int AS locked_for
 FROM users u JOIN accounts a ON a.id = u.account_id
 WHERE lower(u.email) = lower(%(email)s);
 
 -- name: login_failed
--- Count a wrong password; the failure that reaches the limit locks the user and restarts
--- the count. Returns the seconds left of a lockout (0 = not locked).
+-- Count a wrong password; the failure that reaches the limit locks the user for
+-- lockout_seconds (the caller's length for this user's next lockout) and restarts the count.
+-- Returns the seconds left of a lockout (0 = not locked).
 UPDATE users SET
     failed_logins = CASE WHEN failed_logins + 1 >= %(max_failures)s THEN 0 ELSE failed_logins + 1 END,
+    lockouts = CASE WHEN failed_logins + 1 >= %(max_failures)s THEN lockouts + 1 ELSE lockouts END,
     locked_until = CASE WHEN failed_logins + 1 >= %(max_failures)s
                         THEN now() + make_interval(secs => %(lockout_seconds)s) ELSE locked_until END
 WHERE id = %(id)s
 RETURNING greatest(0, ceil(extract(epoch FROM locked_until - now())))::int AS locked_for;
 
 -- name: login_succeeded
-UPDATE users SET failed_logins = 0, locked_until = NULL
-WHERE id = %(id)s AND (failed_logins <> 0 OR locked_until IS NOT NULL);
+UPDATE users SET failed_logins = 0, locked_until = NULL, lockouts = 0
+WHERE id = %(id)s AND (failed_logins <> 0 OR locked_until IS NOT NULL OR lockouts <> 0);
 
 -- name: create_session
 INSERT INTO sessions (user_id, refresh_hash, expires_at)
