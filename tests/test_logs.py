@@ -140,3 +140,20 @@ def test_json_formatter_output_is_one_line_per_record():
     record = logging.LogRecord("x", logging.ERROR, __file__, 1, "multi\nline %s", ("arg",), None)
     out = logs.json_formatter().format(record)
     assert "\n" not in out and json.loads(out)["message"] == "multi\nline arg"
+
+
+def test_a_statement_outside_traced_work_is_no_trace_of_its_own(monkeypatch):
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace.sampling import Decision
+
+    from vigil.sampling import NoLoneClientSpans
+
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_on")
+    sampler = NoLoneClientSpans()
+    parent = trace.set_span_in_context(trace.NonRecordingSpan(tracing.span_context_of(
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")))
+    assert sampler.should_sample(None, 1, "SELECT", trace.SpanKind.CLIENT).decision == Decision.DROP
+    assert sampler.should_sample(parent, 1, "SELECT", trace.SpanKind.CLIENT).decision == Decision.RECORD_AND_SAMPLE
+    assert sampler.should_sample(None, 1, "worker.job", trace.SpanKind.INTERNAL).decision == Decision.RECORD_AND_SAMPLE
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_off")
+    assert NoLoneClientSpans().should_sample(None, 1, "worker.job").decision == Decision.DROP

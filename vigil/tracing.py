@@ -69,7 +69,9 @@ def setup(service: str, exporter: Any = None, env: Mapping[str, str] = os.enviro
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    provider = TracerProvider(resource=Resource.create(
+    from vigil.sampling import NoLoneClientSpans
+
+    provider = TracerProvider(sampler=NoLoneClientSpans(), resource=Resource.create(
         {SERVICE_NAME: env.get("OTEL_SERVICE_NAME") or f"vigil-{service}"}))
     provider.add_span_processor(BatchSpanProcessor(exporter or _exporter(env)))
     trace.set_tracer_provider(provider)
