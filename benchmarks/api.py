@@ -4,7 +4,7 @@ endpoint served the same way (benchmarks/baseline_app.py).
 
     python -m benchmarks.api            # 50 monitors x 7 days, 20 s per phase
     python -m benchmarks.api --quick    # 20 monitors x 2 days, 5 s per phase
-    python -m benchmarks.api --observe  # only: observability off and on, capacity phases
+    python -m benchmarks.api --observe  # only: observability off and on, 500 req/s phases
 
 With --observe two servers, observability off and on (JSON logs and traces at a 1 % sample,
 benchmarks/observe.py), run 500 req/s phases in alternating pairs like the rate-limit ones:

@@ -99,7 +99,7 @@ async def run_batch(ctx: dict[str, Any], slot: int, region_id: int, monitors: li
     """Check every monitor of the batch for this slot and store the results; returns the count.
     The job continues the scheduler's trace (``traceparent``) and its lines carry its id."""
     job_id = ctx.get("job_id")
-    with logs.bind(job_id=job_id), tracing.span(
+    with logs.bind(job_id=job_id), tracing.sampled_span(
             "worker.job", parent=traceparent, job_id=job_id, slot=slot, checks=len(monitors),
             job_try=ctx.get("job_try", 1), region=ctx["settings"].region):
         return await _run_batch(ctx, slot, region_id, monitors, requests)
