@@ -11,7 +11,7 @@ from typing import Any
 from aggregator.packing import pack_closed_chunks
 from aggregator.retention import apply_retention
 from aggregator.rollup import hourly_watermark, roll
-from vigil import metrics
+from vigil import logs, metrics, tracing
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +35,15 @@ async def aggregate(ctx: dict[str, Any]) -> int:
 
 
 async def _aggregate(ctx: dict[str, Any]) -> int:
+    """One span (its statements the children) and the job's id on every line."""
     pool = ctx["pool"]
-    rolled = await roll(pool)
-    now = datetime.now(UTC)
-    async with pool.connection() as conn:
-        watermark = await hourly_watermark(conn)
-        await apply_retention(conn, ctx["settings"], now)
-    _watermark[0] = watermark.timestamp() if watermark is not None else None
-    await pack_closed_chunks(ctx["settings"].database_url, now)
+    with logs.bind(job_id=ctx.get("job_id")), tracing.span("aggregator.run", job_id=ctx.get("job_id")) as span:
+        rolled = await roll(pool)
+        span.set_attribute("hours_rolled", rolled)
+        now = datetime.now(UTC)
+        async with pool.connection() as conn:
+            watermark = await hourly_watermark(conn)
+            await apply_retention(conn, ctx["settings"], now)
+        _watermark[0] = watermark.timestamp() if watermark is not None else None
+        await pack_closed_chunks(ctx["settings"].database_url, now)
     return rolled

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -36,12 +37,13 @@ from api.operator.controllers import OperatorController
 from api.ratelimit import RateLimits, rate_limited
 from api.rules.controllers import RuleController
 from api.scopes import scope_guard
-from api.security import before_send
+from api.security import before_send, request_context
 from api.stats.controllers import GroupStatsController, MonitorStatsController
 from api.status_pages.controllers import BadgeController, StatusPageController
 from api.status_pages.public import PUBLIC_HANDLERS
 from api.status_pages.render import TEMPLATES
 from api.users.controllers import AuthController
+from vigil import logs, tracing
 from vigil.constants import API_PREFIX
 from vigil.db import open_pool
 from vigil.replica import open_reads
@@ -55,8 +57,17 @@ ROUTE_HANDLERS = [health, MonitorController, *HEARTBEAT_HANDLERS, ChannelControl
                   StatusPageController, BadgeController]
 
 
+def _observe(settings: Settings) -> None:
+    """Logging and tracing for an API process of its own (uvicorn's extra workers start
+    without the command line's setup); request spans come from api/security.py."""
+    if not logging.getLogger().handlers:
+        logs.configure(settings.log_level, settings.log_format)
+    tracing.setup("api")
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    _observe(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -97,7 +108,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
                         *PUBLIC_HANDLERS, *([metrics] if settings.metrics else [])],
         # Public status pages, feeds and badges (api/status_pages/templates/, autoescaped).
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
-        middleware=[auth, rate_limited],
+        middleware=[request_context, auth, rate_limited],
+        # The services' one root handler (vigil/logs.py) formats every line; Litestar's own
+        # logging setup would replace it with a text format of its own.
+        logging_config=None,
         lifespan=[lifespan],
         exception_handlers={**HANDLERS, Exception: internal},
         before_send=[before_send, add_security_headers],

@@ -4,13 +4,11 @@ the same run Prometheus blackbox_exporter probing the same target at the same ra
 
     python -m benchmarks.checks            # 1,000 checks/s (10,000 monitors every 10 s), 60 s
     python -m benchmarks.checks --quick    # 300 checks/s, 15 s
-    python -m benchmarks.checks --quick --observe
+    python -m benchmarks.checks --observe  # the pipeline alone, observability off and on
 
---observe runs the pipeline twice instead of once beside blackbox_exporter: with
-observability off (VIGIL_METRICS=false: nothing recorded, nothing served), then on (metrics
-recorded and served, every endpoint scraped every 5 s), and reports
-observability_cpu_overhead = CPU per check on / off - 1 (goal <= 0.05), and the cost of
-recording one check's metrics measured alone (metrics_record_us_per_check).
+With --observe the pipeline runs four times, observability off, on, on, off (so a drift
+in the machine's load hits both alike), and observability_cpu_overhead = CPU per check
+with / without - 1 (on: JSON logs and traces at a 1 % sample, benchmarks/observe.py).
 
 CPU is each process's own accounting (/proc/<pid>/stat, user + system) over the measured
 window: for Vigil the scheduler, the worker and redis-server; for the baseline the
@@ -30,6 +28,7 @@ import time
 import psycopg
 
 from benchmarks.harness import emit, observability_env, scraping, throwaway_postgres, throwaway_redis
+from benchmarks.observe import PLAIN_ENV, observe_env, trace_sink
 from benchmarks.targets import blackbox_exporter, children_of, cpu_of, nginx, rss_mb
 from ingest.slots import phase_for, slots_between
 from vigil.migrate import migrate
@@ -68,14 +67,12 @@ def window_figures(dsn: str, ids: list[int], t0: int, t1: int) -> dict:
 
 
 def run_pipeline(target: str, monitors: int, seconds: int, warmup: int, profile: str | None,
-                 observe: bool | None = None) -> dict:
-    """observe: None leaves the settings as they are; False/True turns observability off/on."""
-    env, urls = observability_env(bool(observe), ("scheduler", "worker")) if observe is not None else ({}, [])
+                 env: dict[str, str] | None = None) -> dict:
     with throwaway_postgres() as pg, throwaway_redis() as redis:
         settings = Settings(database_url=pg.dsn, redis_url=redis.url)
         migrate(settings)
         ids = add_monitors(pg.dsn, monitors, target)
-        procs = {"scheduler": spawn(settings, "scheduler", **env), "worker": spawn(settings, "worker", **env)}
+        procs = {name: spawn(settings, name, **(env or {})) for name in ("scheduler", "worker")}
         try:
             time.sleep(warmup)
             postmaster = int((pg.datadir / "postmaster.pid").read_text().split()[0])
@@ -87,8 +84,7 @@ def run_pipeline(target: str, monitors: int, seconds: int, warmup: int, profile:
                                   "-f", "raw", "-o", profile, "--nonblocking"])
             cpu0 = {k: cpu_of([pid]) for k, pid in ours.items()}
             pg0 = cpu_of([postmaster, *children_of(postmaster)])
-            with scraping(urls) as scrapes:
-                time.sleep(seconds)
+            time.sleep(seconds)
             cpu1 = {k: cpu_of([pid]) for k, pid in ours.items()}
             pg1 = cpu_of([postmaster, *children_of(postmaster)])
             t1 = t0 + seconds
@@ -102,7 +98,7 @@ def run_pipeline(target: str, monitors: int, seconds: int, warmup: int, profile:
                 p.wait(30)
     checked = max(1, figures["checked"])
     per_process = {f"{k}_cpu_ms_per_check": (cpu1[k] - cpu0[k]) * 1000 / checked for k in cpu0}
-    return {**figures, **per_process, "checks_per_s": figures["checked"] / seconds, "scrapes": scrapes[0],
+    return {**figures, **per_process, "checks_per_s": figures["checked"] / seconds,
             "cpu_ms_per_check": sum(per_process.values()),
             "postgres_cpu_ms_per_check": (pg1 - pg0) * 1000 / checked, "worker_rss_mb": worker_rss}
 
@@ -164,50 +160,35 @@ def run_blackbox(target: str, rate: int, seconds: int) -> dict:
             "bbe_cpu_ms_per_probe": (cpu1 - cpu0) * 1000 / max(1, answered)}
 
 
-def record_cost_us(n: int = 200_000) -> float:
-    """Microseconds to record one up HTTP check's metrics (CheckMetrics.record), measured alone."""
-    from ingest.checks.base import CheckResult, Timings
-    from vigil.metrics import CheckMetrics
-
-    metrics = CheckMetrics("bench", ("http",))
-    result = CheckResult(up=True, timings=Timings(connect_us=150, ttfb_us=400, total_us=700))
-    started = time.perf_counter()
-    for _ in range(n):
-        metrics.record("http", result, 0.02)
-    return (time.perf_counter() - started) * 1e6 / n
-
-
-def observe(rate: int, seconds: int, quick: bool) -> None:
+def main_observe(rate: int, seconds: int, warmup: int) -> None:
     monitors = rate * INTERVAL_S
-    runs = {}
-    with nginx() as target:
-        for on in (False, True):
-            print(f"Vigil, observability {'on' if on else 'off'}: {monitors} monitors, {rate} checks/s "
-                  f"for {seconds} s ...", flush=True)
-            runs[on] = run_pipeline(target, monitors, seconds, warmup=4 if quick else 8, profile=None, observe=on)
-            print(f"  {runs[on]['checks_per_s']:.0f} checks/s, {runs[on]['cpu_ms_per_check']:.4f} ms CPU/check, "
-                  f"{runs[on]['scrapes']} scrapes", flush=True)
-    overhead = runs[True]["cpu_ms_per_check"] / runs[False]["cpu_ms_per_check"] - 1
-    record_us = record_cost_us()
-    print(f"observability_cpu_overhead {overhead:.3f} (goal <= 0.05); recording one check's metrics "
-          f"{record_us:.2f} us")
-    emit({"benchmark": "checks", "observe": True, "rate": rate, "seconds": seconds,
-          "cpu_ms_per_check_off": round(runs[False]["cpu_ms_per_check"], 4),
-          "cpu_ms_per_check_on": round(runs[True]["cpu_ms_per_check"], 4),
-          "worker_cpu_ms_per_check_off": round(runs[False]["worker_cpu_ms_per_check"], 4),
-          "worker_cpu_ms_per_check_on": round(runs[True]["worker_cpu_ms_per_check"], 4),
-          "observability_cpu_overhead": round(overhead, 3), "metrics_record_us_per_check": round(record_us, 3),
-          "scrapes": runs[True]["scrapes"], "checks_off": runs[False]["checked"], "checks_on": runs[True]["checked"],
-          "missed_off": runs[False]["missed"], "missed_on": runs[True]["missed"]})
+    runs: dict[str, list[dict]] = {"off": [], "on": []}
+    with nginx() as target, trace_sink() as sink:
+        for mode in ("off", "on", "on", "off"):
+            print(f"observability {mode}: {monitors} monitors, {rate} checks/s for {seconds} s ...", flush=True)
+            # On: metrics served on a port per process and scraped every few seconds, JSON
+            # logs, traces at a 1 % sample.
+            metrics_env, urls = observability_env(mode == "on", ("scheduler", "worker"))
+            env = {**observe_env(sink), **metrics_env} if mode == "on" else PLAIN_ENV
+            with scraping(urls):
+                r = run_pipeline(target, monitors, seconds, warmup, None, env)
+            runs[mode].append(r)
+            print(f"  {r['checks_per_s']:.0f} checks/s, {r['cpu_ms_per_check']:.4f} ms CPU/check "
+                  f"(worker {r['worker_cpu_ms_per_check']:.4f}), missed {r['missed']}")
+    off, on = (sum(r["cpu_ms_per_check"] for r in runs[m]) / len(runs[m]) for m in ("off", "on"))
+    overhead = on / off - 1
+    print(f"observability_cpu_overhead: {on:.4f} / {off:.4f} - 1 = {overhead:.3f} (goal <= 0.05)")
+    emit({"benchmark": "checks_observe", "rate": rate, "seconds": seconds, "monitors": monitors,
+          "cpu_ms_per_check_off": round(off, 4), "cpu_ms_per_check_on": round(on, 4),
+          "runs_cpu_ms_per_check": {m: [round(r["cpu_ms_per_check"], 4) for r in rs] for m, rs in runs.items()},
+          "observability_cpu_overhead": round(overhead, 3),
+          "missed": sum(r["missed"] for rs in runs.values() for r in rs)})
 
 
-def main(quick: bool, rate: int | None, seconds: int | None, profile: str | None, observed: bool = False) -> None:
+def main(quick: bool, rate: int | None, seconds: int | None, profile: str | None) -> None:
     rate = rate or (300 if quick else 1000)
     seconds = seconds or (15 if quick else 60)
     monitors = rate * INTERVAL_S
-    if observed:
-        observe(rate, seconds, quick)
-        return
     with nginx() as target:
         print(f"Vigil: {monitors} monitors every {INTERVAL_S} s ({rate} checks/s) for {seconds} s ...", flush=True)
         vigil = run_pipeline(target, monitors, seconds, warmup=4 if quick else 8, profile=profile)
@@ -239,6 +220,10 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=int, help="measured seconds (overrides the mode's)")
     parser.add_argument("--profile", metavar="FILE", help="record a py-spy profile of the worker (raw format)")
     parser.add_argument("--observe", action="store_true",
-                        help="observability off, then on: report observability_cpu_overhead")
+                        help="measure the CPU cost of JSON logs and 1 %% traces (no blackbox_exporter run)")
     args = parser.parse_args()
-    main(args.quick, args.rate, args.seconds, args.profile, args.observe)
+    if args.observe:
+        main_observe(args.rate or (300 if args.quick else 1000), args.seconds or (15 if args.quick else 60),
+                     warmup=4 if args.quick else 8)
+    else:
+        main(args.quick, args.rate, args.seconds, args.profile)

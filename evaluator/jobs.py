@@ -13,7 +13,7 @@ async def evaluate(ctx: dict[str, Any]) -> int:
     """Evaluate every enabled rule for the current minute (or ctx["at"]); returns the number
     of (rule, monitor) pairs that were bad or had an open incident (the rest change nothing)."""
     started = time.perf_counter()
-    outcomes = await evaluate_minute(ctx["pool"], ctx.get("at"))
+    outcomes = await evaluate_minute(ctx["pool"], ctx.get("at"), job_id=ctx.get("job_id"))
     metrics.EVALUATOR_TICK.observe(time.perf_counter() - started)
     metrics.EVALUATOR_LAST_TICK.set(time.time())
     record(outcomes)

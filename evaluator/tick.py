@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from vigil import logs, tracing
 from vigil.constants import OUTBOX_CHANNEL, RULE_KINDS
 from vigil.listen import send
 from vigil.queries import sql
@@ -25,6 +27,9 @@ TRANSITIONS = ("incidents_resolve", "incidents_promote", "incidents_track", "inc
                "incidents_open")
 # One kind may not hold the tick (and its locks) longer than this.
 KIND_STATEMENT_TIMEOUT = "50s"
+# A tick logs one line per announced transition, up to this many (an outage of thousands of
+# monitors is summed up by the tick's own line).
+TRANSITIONS_LOGGED = 1000
 
 
 @dataclass
@@ -46,13 +51,17 @@ def minute_of(at: datetime | None) -> datetime:
     return at.replace(second=0, microsecond=0)
 
 
-async def evaluate_kind(conn: AsyncConnection, kind: str, at: datetime,
-                        monitor_ids: list[int] | None = None) -> KindOutcome:
+async def evaluate_kind(conn: AsyncConnection, kind: str, at: datetime, monitor_ids: list[int] | None = None,
+                        job_id: str | None = None) -> KindOutcome:
     """Evaluate every enabled rule of `kind` at `at`, move incidents and write the outbox,
     all in one transaction; the notifier is woken when it commits outbox rows. With
-    monitor_ids (down kind only: the immediate pass, evaluator/immediate.py), just those monitors."""
+    monitor_ids (down kind only: the immediate pass, evaluator/immediate.py), just those
+    monitors. Incidents opened and notifications queued keep `job_id` (the tick's
+    correlation id) and the current trace."""
     outcome = KindOutcome(kind)
-    params = {"at": at, "kind": kind, "monitor_ids": monitor_ids}
+    traceparent = tracing.recorded_traceparent()
+    params = {"at": at, "kind": kind, "monitor_ids": monitor_ids, "correlation_id": job_id,
+              "traceparent": traceparent, "trace_id": tracing.trace_id_of(traceparent)}
     started = time.perf_counter()
 
     async def run(name: str, query: str | None = None):
@@ -81,25 +90,48 @@ async def evaluate_kind(conn: AsyncConnection, kind: str, at: datetime,
             outcome.notifications = (await run("outbox_enqueue")).rowcount
             if outcome.notifications:
                 await send(conn, OUTBOX_CHANNEL)
+            await _log_transitions(conn)
     outcome.seconds = time.perf_counter() - started
     return outcome
 
 
+async def _log_transitions(conn: AsyncConnection) -> None:
+    """One line (and one span event) per incident the tick announced."""
+    cur = await conn.execute(sql("transition_list"), {"limit": TRANSITIONS_LOGGED})
+    span = tracing.current_span()
+    for incident_id, event, rule_id, monitor_id in await cur.fetchall():
+        log.info("incident %s %s (rule %s, monitor %s)", incident_id, event, rule_id, monitor_id,
+                 extra={"incident_id": incident_id, "rule_id": rule_id, "monitor_id": monitor_id})
+        span.add_event(f"incident.{event}", {"incident_id": incident_id, "rule_id": rule_id,
+                                             "monitor_id": monitor_id})
+
+
+def tick_id(at: datetime) -> str:
+    """A correlation id for a tick run outside the queue (``--once``), shaped like arq's."""
+    return f"evaluate:{at:%Y%m%dT%H%M}:{uuid.uuid4().hex[:8]}"
+
+
 async def evaluate_minute(pool: AsyncConnectionPool, at: datetime | None = None,
-                          kinds: tuple[str, ...] = RULE_KINDS) -> list[KindOutcome]:
+                          kinds: tuple[str, ...] = RULE_KINDS, job_id: str | None = None) -> list[KindOutcome]:
     at = minute_of(at)
-    outcomes = []
-    for kind in kinds:
+    job_id = job_id or tick_id(at)
+    with logs.bind(job_id=job_id), tracing.span("evaluator.tick", minute=at.isoformat(), job_id=job_id):
+        return [await _evaluate_one(pool, kind, at, job_id) for kind in kinds]
+
+
+async def _evaluate_one(pool: AsyncConnectionPool, kind: str, at: datetime, job_id: str) -> KindOutcome:
+    with tracing.span("evaluator.kind", kind=kind) as span:
         try:
             async with pool.connection() as conn:
-                outcome = await evaluate_kind(conn, kind, at)
+                outcome = await evaluate_kind(conn, kind, at, job_id=job_id)
         except Exception as exc:  # one kind's failure must not stop the others
             log.exception("evaluating %s rules at %s failed; retried next tick", kind, at.isoformat())
             outcome = KindOutcome(kind, error=f"{type(exc).__name__}: {exc}")
-        if outcome.evaluated or outcome.error:
-            log.info("evaluator %s: kind=%s rows=%d transitions=%s notifications=%d %.3fs%s",
-                     at.isoformat(), kind, outcome.evaluated, outcome.transitions,
-                     outcome.notifications, outcome.seconds,
-                     f" error={outcome.error}" if outcome.error else "")
-        outcomes.append(outcome)
-    return outcomes
+            span.record_exception(exc)
+        span.set_attribute("evaluated", outcome.evaluated)
+    if outcome.evaluated or outcome.error:
+        log.info("evaluator %s: kind=%s rows=%d transitions=%s notifications=%d %.3fs%s",
+                 at.isoformat(), kind, outcome.evaluated, outcome.transitions,
+                 outcome.notifications, outcome.seconds,
+                 f" error={outcome.error}" if outcome.error else "")
+    return outcome

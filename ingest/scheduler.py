@@ -25,7 +25,7 @@ from psycopg_pool import AsyncConnectionPool
 from ingest.checks.base import MonitorSpec
 from ingest.missed import sweep_missed
 from ingest.slots import SlotTable, batches, job_id
-from vigil import metrics
+from vigil import metrics, tracing
 from vigil.constants import SCHEDULER_WATERMARK_KEY, check_queue
 from vigil.db import open_pool
 from vigil.queries import sql
@@ -42,13 +42,36 @@ class Scheduler:
         # region name -> (region id, slot table of job payload tuples)
         self.tables: dict[str, tuple[int, SlotTable[tuple]]] = {}
         self.enqueued_jobs = 0
+        # (region, monitor) -> the API request that recently created or changed the monitor:
+        # handed to the worker with its next check (once), so that check's line names it.
+        self.requests: dict[tuple[str, int], str] = {}
+        self._handed: dict[tuple[str, int], str] = {}
+
+    def _note_requests(self, recent: dict[tuple[str, int], str]) -> None:
+        self.requests = {k: rid for k, rid in recent.items() if self._handed.get(k) != rid}
+        self._handed = {k: rid for k, rid in self._handed.items() if recent.get(k) == rid}
+
+    def _requests_of(self, region: str, batch) -> dict[int, str] | None:
+        if not self.requests:
+            return None
+        found = {spec[0]: rid for spec in batch if (rid := self.requests.pop((region, spec[0]), None))}
+        self._handed.update(((region, mid), rid) for mid, rid in found.items())
+        return found or None
 
     async def refresh(self) -> None:
+        with tracing.span("scheduler.refresh"):
+            await self._refresh()
+
+    async def _refresh(self) -> None:
         async with self.pool.connection() as conn:
-            rows = await (await conn.execute(sql("schedule_monitors"))).fetchall()
+            rows = await (await conn.execute(sql("schedule_monitors"), {
+                "recent_s": self.settings.scheduler_max_catchup_seconds + 60})).fetchall()
         per_region: dict[str, list] = defaultdict(list)
         region_ids: dict[str, int] = {}
-        for mid, kind, target, interval_s, timeout_ms, expectations, region, region_id in rows:
+        recent: dict[tuple[str, int], str] = {}
+        for mid, kind, target, interval_s, timeout_ms, expectations, region, region_id, request_id in rows:
+            if request_id:
+                recent[region, mid] = request_id
             if isinstance(expectations, str):
                 expectations = json.loads(expectations)
             attempts = int(expectations.get("attempts", 1)) if expectations else 1
@@ -57,6 +80,7 @@ class Scheduler:
             per_region[region].append((mid, interval_s, spec.payload()))
             region_ids[region] = region_id
         self.tables = {r: (region_ids[r], SlotTable.build(entries)) for r, entries in per_region.items()}
+        self._note_requests(recent)
 
     async def tick(self, now: int | None = None) -> int:
         """Enqueue every due slot up to ``now`` + lead for every region; returns jobs enqueued.
@@ -76,10 +100,8 @@ class Scheduler:
             for t in range(start, upto + 1):
                 defer = datetime.fromtimestamp(t, UTC) if t > now else None
                 for n, batch in enumerate(batches(table.due(t), self.settings.batch_size)):
-                    job = await self.redis.enqueue_job(
-                        "run_batch", t, region_id, list(batch), _job_id=job_id(region, t, n),
-                        _queue_name=check_queue(region), _defer_until=defer, _expires=expires)
-                    if job is not None:
+                    batch = list(batch)
+                    if await self._enqueue(region, region_id, t, n, batch, defer, expires):
                         jobs += 1
                         slots += len(batch)
             if start <= upto:
@@ -92,9 +114,22 @@ class Scheduler:
         metrics.SCHEDULER_TICK.observe(time.perf_counter() - started)
         return enqueued
 
+    async def _enqueue(self, region: str, region_id: int, slot: int, n: int, batch: list,
+                       defer: datetime | None, expires: timedelta) -> bool:
+        jid = job_id(region, slot, n)
+        with tracing.span("scheduler.enqueue", job_id=jid, region=region, slot=slot, checks=len(batch)):
+            # Only what is set travels: a job without them is what it was before tracing.
+            extra = {k: v for k, v in (("traceparent", tracing.traceparent()),
+                                       ("requests", self._requests_of(region, batch))) if v}
+            job = await self.redis.enqueue_job(
+                "run_batch", slot, region_id, batch, _job_id=jid, _queue_name=check_queue(region),
+                _defer_until=defer, _expires=expires, **extra)
+        return job is not None
+
     async def sweep(self) -> int:
         s = self.settings
-        missed = await sweep_missed(self.pool, s.missed_grace_seconds, s.scheduler_max_catchup_seconds)
+        with tracing.span("scheduler.sweep"):
+            missed = await sweep_missed(self.pool, s.missed_grace_seconds, s.scheduler_max_catchup_seconds)
         metrics.SLOTS_MISSED.inc(missed)
         return missed
 

@@ -31,8 +31,9 @@ from ingest.checks.base import CheckContext, MonitorSpec, SpecTuple
 from ingest.context import make_check_context
 from ingest.health import WorkerStats, queue_lag, start_health_server
 from ingest.runner import run_check
+from ingest.spans import log_first_check, record_check
 from ingest.writer import BufferFull, ResultWriter
-from vigil import metrics
+from vigil import logs, metrics, tracing
 from vigil.constants import JOB_RESULT_TTL_SECONDS, check_queue
 from vigil.db import open_pool
 from vigil.results import ResultRow
@@ -66,12 +67,14 @@ def retry_delay(settings: Settings, job_try: int) -> float:
 
 
 async def check_batch(ctx: dict[str, Any], slot: int, region_id: int,
-                      monitors: list[SpecTuple]) -> list[ResultRow]:
+                      monitors: list[SpecTuple], requests: dict[int, str] | None = None) -> list[ResultRow]:
+    """``requests``: the API request that created or changed a monitor, for its first check."""
     check_ctx: CheckContext = ctx["check_ctx"]
     sem: asyncio.Semaphore = ctx["semaphore"]
     stats: WorkerStats = ctx["stats"]
     record = ctx["check_metrics"].record
     certificates: list = []
+    traced = tracing.current_span().is_recording()
 
     async def one(t: SpecTuple) -> ResultRow:
         spec = MonitorSpec(*t)
@@ -85,6 +88,10 @@ async def check_batch(ctx: dict[str, Any], slot: int, region_id: int,
         record(spec.kind, res, started - slot)
         if cert := certificate_of(spec.id, res.detail):
             certificates.append(cert)
+        if traced:
+            record_check(spec, started, res)
+        if requests and spec.id in requests:
+            log_first_check(spec, requests[spec.id], slot, res)
         return result_row(slot, region_id, spec, started, res)
 
     rows = await asyncio.gather(*(one(t) for t in monitors))
@@ -93,8 +100,19 @@ async def check_batch(ctx: dict[str, Any], slot: int, region_id: int,
     return rows
 
 
-async def run_batch(ctx: dict[str, Any], slot: int, region_id: int, monitors: list[SpecTuple]) -> int:
-    """Check every monitor of the batch for this slot and store the results; returns the count."""
+async def run_batch(ctx: dict[str, Any], slot: int, region_id: int, monitors: list[SpecTuple],
+                    traceparent: str | None = None, requests: dict[int, str] | None = None) -> int:
+    """Check every monitor of the batch for this slot and store the results; returns the count.
+    The job continues the scheduler's trace (``traceparent``) and its lines carry its id."""
+    job_id = ctx.get("job_id")
+    with logs.bind(job_id=job_id), tracing.sampled_span(
+            "worker.job", parent=traceparent, job_id=job_id, slot=slot, checks=len(monitors),
+            job_try=ctx.get("job_try", 1), region=ctx["settings"].region):
+        return await _run_batch(ctx, slot, region_id, monitors, requests)
+
+
+async def _run_batch(ctx: dict[str, Any], slot: int, region_id: int, monitors: list[SpecTuple],
+                     requests: dict[int, str] | None) -> int:
     settings: Settings = ctx["settings"]
     stats: WorkerStats = ctx["stats"]
     job_try = ctx.get("job_try", 1)
@@ -105,7 +123,7 @@ async def run_batch(ctx: dict[str, Any], slot: int, region_id: int, monitors: li
     stats.in_flight_jobs += 1
     try:
         async with asyncio.timeout(settings.worker_job_timeout_seconds):
-            rows = await check_batch(ctx, slot, region_id, monitors)
+            rows = await check_batch(ctx, slot, region_id, monitors, requests)
             await ctx["writer"].write(rows)
         metrics.BATCHES.labels(settings.region, "done").inc()
         return len(rows)

@@ -27,11 +27,12 @@ import time
 from dataclasses import dataclass, field
 
 import psycopg
+from opentelemetry.trace import SpanContext
 from psycopg import errors
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from ingest.wake import announce_down
-from vigil import metrics
+from vigil import metrics, tracing
 from vigil.constants import ErrorKind
 from vigil.results import COLUMNS, PG_TYPES, ResultRow, copy_statement
 
@@ -88,6 +89,7 @@ _INSERT_NEW = (
 @dataclass
 class _Pending:
     rows: list[ResultRow]
+    trace: SpanContext | None = None  # the recorded job span that wrote them
     done: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
@@ -152,7 +154,8 @@ class ResultWriter:
             log.error("writer buffer full (%d rows); refusing %d rows, job will be retried",
                       self._buffered, len(rows))
             raise BufferFull(f"{self._buffered} rows waiting for the database")
-        item = _Pending(rows)
+        span = tracing.current_span()
+        item = _Pending(rows, span.get_span_context() if span.is_recording() else None)
         self._pending.append(item)
         self._buffered += len(rows)
         if self._buffered >= self.flush_rows:
@@ -187,6 +190,16 @@ class ResultWriter:
                 backoff = min(backoff * 2, 5.0)
 
     async def _flush_once(self) -> bool:
+        """One flush of every pending write; in the trace of the first recorded job among
+        them (the other jobs' spans are linked)."""
+        traced = [item.trace for item in self._pending if item.trace is not None]
+        if not traced:
+            return await self._flush_pending()
+        with tracing.span("writer.flush", parent=traced[0], links=traced[1:], jobs=len(self._pending),
+                          rows=sum(len(item.rows) for item in self._pending)):
+            return await self._flush_pending()
+
+    async def _flush_pending(self) -> bool:
         batch, self._pending = self._pending, []
         rows = [row for item in batch for row in item.rows]
         started = time.perf_counter()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from opentelemetry import trace
 from psycopg.rows import dict_row
 
 from notify.channels import delivery_secrets
@@ -20,7 +21,7 @@ from notify.message import Delivery
 from notify.retry import backoff_seconds, next_status
 from notify.transports.base import TransportContext, TransportError
 from notify.transports.registry import TRANSPORTS
-from vigil import metrics
+from vigil import logs, metrics, tracing
 from vigil.masking import mask_text
 from vigil.queries import sql
 
@@ -62,6 +63,22 @@ def _delivery(row: dict[str, Any], secret_key: str) -> Delivery:
 
 
 async def _send(row: dict[str, Any], ctx: TransportContext) -> Attempt:
+    """One delivery attempt, in the trace of the evaluation (or request) that queued the row."""
+    with logs.bind(incident_id=row["incident_id"], correlation_id=row.get("correlation_id")), \
+            tracing.span("notify.deliver", parent=row.get("traceparent"), notification_id=row["id"],
+                         incident_id=row["incident_id"], channel_kind=row["kind"], event=row["event"],
+                         attempt=row["attempts"]) as span:
+        attempt = await _attempt(row, ctx)
+        if span.is_recording():
+            span.set_attribute("ok", attempt.ok)
+            if attempt.status_code is not None:
+                span.set_attribute("http.response.status_code", attempt.status_code)
+            if attempt.error:
+                span.set_status(trace.StatusCode.ERROR, attempt.error)
+    return attempt
+
+
+async def _attempt(row: dict[str, Any], ctx: TransportContext) -> Attempt:
     attempted_at = datetime.now(UTC)
     start = time.perf_counter()
     status_code, error, permanent, retry_after = None, None, False, None

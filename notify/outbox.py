@@ -9,6 +9,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from vigil import logs, tracing
 from vigil.constants import OUTBOX_CHANNEL
 from vigil.listen import send
 from vigil.queries import sql
@@ -20,7 +21,9 @@ async def enqueue_test(conn: AsyncConnection, account_id: int, channel_id: int, 
                "summary": f"Test notification from Vigil for channel {channel_name!r}"}
     cur = conn.cursor(row_factory=dict_row)
     await cur.execute(sql("enqueue_test_notification"), {
-        "account_id": account_id, "channel_id": channel_id, "nonce": nonce, "payload": Jsonb(payload)})
+        "account_id": account_id, "channel_id": channel_id, "nonce": nonce, "payload": Jsonb(payload),
+        # The API request that asked for it, so its delivery leads back to that request.
+        "correlation_id": logs.current("request_id"), "traceparent": tracing.traceparent()})
     row = await cur.fetchone()
     await send(conn, OUTBOX_CHANNEL)  # delivered with the row's commit
     return {"notification_id": row["id"], "status": row["status"]}

@@ -816,6 +816,7 @@ CREATE TABLE public.monitors (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     region_quorum smallint DEFAULT 1 NOT NULL,
     schedule_changed_at timestamp with time zone,
+    request_id text,
     CONSTRAINT monitors_check CHECK ((timeout_ms <= (interval_s * 1000))),
     CONSTRAINT monitors_interval_s_check CHECK (((interval_s >= 10) AND (interval_s <= 86400))),
     CONSTRAINT monitors_quorum_le_regions CHECK ((region_quorum <= cardinality(regions))),
@@ -986,6 +987,8 @@ CREATE TABLE public.incidents (
     good_streak integer DEFAULT 0 NOT NULL,
     summary text DEFAULT ''::text NOT NULL,
     reason jsonb DEFAULT '{}'::jsonb NOT NULL,
+    correlation_id text,
+    trace_id text,
     CONSTRAINT incidents_check CHECK (((state = 'resolved'::text) = (resolved_at IS NOT NULL))),
     CONSTRAINT incidents_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'firing'::text, 'resolved'::text])))
 );
@@ -1084,6 +1087,8 @@ CREATE TABLE public.notifications (
     last_error text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     sent_at timestamp with time zone,
+    correlation_id text,
+    traceparent text,
     CONSTRAINT notifications_event_check CHECK ((event = ANY (ARRAY['firing'::text, 'resolved'::text, 'reminder'::text, 'test'::text, 'report'::text]))),
     CONSTRAINT notifications_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'delivering'::text, 'sent'::text, 'dead'::text])))
 );

@@ -10,6 +10,9 @@ from importlib.resources import files
 
 QUERY_DIR = files("sql") / "queries"
 _HEADER = re.compile(r"^--\s*name:\s*([a-z0-9_]+)\s*$", re.MULTILINE)
+# The comment lines a query opens with stay in the file: the statement sent starts with its
+# first keyword, which is what names its trace span and its line in pg_stat_activity.
+_LEADING_COMMENTS = re.compile(r"\A(?:\s*--[^\n]*\n)+")
 
 
 @lru_cache(maxsize=1)
@@ -20,7 +23,7 @@ def _all() -> dict[str, str]:
         for name, body in zip(parts[1::2], parts[2::2], strict=True):
             if name in queries:
                 raise RuntimeError(f"query {name!r} defined twice (second in {path.name})")
-            queries[name] = body.strip().rstrip(";")
+            queries[name] = _LEADING_COMMENTS.sub("", body.strip()).strip().rstrip(";")
     return queries
 
 

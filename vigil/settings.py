@@ -151,6 +151,16 @@ class Settings(BaseSettings):
     status_cache_seconds: float = Field(default=10.0, ge=0)
 
     log_level: str = "INFO"
+    # json: one JSON object per line; text: one readable line. Unset: JSON unless the
+    # output is a terminal. Fields are listed in docs/logs-and-traces.md.
+    log_format: str = ""
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, v: str) -> str:
+        if v not in ("", "json", "text"):
+            raise ValueError(f"must be json or text, got {v!r}")
+        return v
 
     # Prometheus metrics (docs/observability.md). metrics=false stops recording on the hot
     # paths (checks, API requests, statements) and serves no metrics at all.

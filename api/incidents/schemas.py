@@ -18,6 +18,10 @@ class NotificationRead(BaseModel):
     next_attempt_at: datetime
     created_at: datetime
     sent_at: datetime | None
+    # The evaluation (its job id, the job_id of its log lines) or API request (request_id)
+    # that queued it, and the trace its delivery belongs to.
+    correlation_id: str | None = None
+    trace_id: str | None = None
 
 
 class IncidentRead(BaseModel):
@@ -36,6 +40,9 @@ class IncidentRead(BaseModel):
     reminders: int
     summary: str
     reason: dict[str, Any]
+    # The evaluation that opened it: its job id (the job_id of that tick's log lines) and trace.
+    correlation_id: str | None = None
+    trace_id: str | None = None
 
 
 class IncidentDetail(IncidentRead):

@@ -12,6 +12,7 @@ from psycopg_pool import AsyncConnectionPool
 from api.errors import NotFound
 from api.monitors.schemas import MonitorCreate, MonitorFields, MonitorUpdate
 from ingest.checks import KINDS
+from vigil import logs
 from vigil.constants import MAX_REGIONS, ErrorKind
 from vigil.netguard import check_destination
 from vigil.queries import sql
@@ -21,6 +22,8 @@ from vigil.settings import Settings
 def _params(m: MonitorFields) -> dict[str, Any]:
     d = m.model_dump()
     d["expectations"] = Jsonb(m.expectations.model_dump(exclude_defaults=True))
+    # The request that saved it, handed to the worker with the monitor's next first check.
+    d["request_id"] = logs.current("request_id")
     return d
 
 
@@ -35,6 +38,7 @@ async def _ensure_regions(conn, names: list[str]) -> None:
 def _read(row: dict[str, Any]) -> dict[str, Any]:
     row = dict(row)
     row.pop("account_id", None)
+    row.pop("request_id", None)
     row["slo_target"] = float(row["slo_target"])
     return row
 

@@ -26,6 +26,10 @@ class NotificationRead(BaseModel):
     created_at: datetime
     sent_at: datetime | None
     payload: dict[str, Any]
+    # The evaluation (its job id, the job_id of its log lines) or API request (request_id)
+    # that queued it, and the trace its delivery belongs to.
+    correlation_id: str | None = None
+    trace_id: str | None = None
 
 
 class NotificationDetail(NotificationRead):

@@ -272,11 +272,12 @@ INSERT INTO rule_transitions SELECT id, 'reminder', reminders FROM done;
 -- two evaluators inserting at once.
 WITH opened AS (
     INSERT INTO incidents (account_id, rule_id, monitor_id, state, started_at, fired_at,
-                           last_evaluated_at, last_notified_at, summary, reason)
+                           last_evaluated_at, last_notified_at, summary, reason, correlation_id, trace_id)
     SELECT e.account_id, e.rule_id, e.monitor_id,
            CASE WHEN r.pending_s = 0 THEN 'firing' ELSE 'pending' END, %(at)s,
            CASE WHEN r.pending_s = 0 THEN %(at)s::timestamptz END, %(at)s,
-           CASE WHEN r.pending_s = 0 THEN %(at)s::timestamptz END, e.summary, e.reason
+           CASE WHEN r.pending_s = 0 THEN %(at)s::timestamptz END, e.summary, e.reason,
+           %(correlation_id)s, %(trace_id)s
     FROM rule_eval e JOIN alert_rules r ON r.id = e.rule_id
     WHERE e.bad AND NOT EXISTS (
         SELECT 1 FROM incidents i
@@ -290,7 +291,8 @@ INSERT INTO rule_transitions SELECT id, 'firing', 0 FROM opened WHERE state = 'f
 -- name: outbox_enqueue
 -- One notification per announced transition and enabled channel of the rule; the payload
 -- format is documented in docs/alerts.md "The outbox payload".
-INSERT INTO notifications (account_id, channel_id, incident_id, event, dedupe_key, payload)
+INSERT INTO notifications (account_id, channel_id, incident_id, event, dedupe_key, payload,
+                           correlation_id, traceparent)
 SELECT i.account_id, c.id, i.id, t.event,
        format('incident:%%s:channel:%%s:%%s', i.id, c.id,
               CASE WHEN t.event = 'reminder' THEN 'reminder:' || t.reminder ELSE t.event END),
@@ -301,7 +303,8 @@ SELECT i.account_id, c.id, i.id, t.event,
            'summary', CASE WHEN t.event = 'resolved' THEN 'Resolved: ' || i.summary ELSE i.summary END,
            'reason', i.reason,
            'rule', jsonb_build_object('id', r.id, 'name', r.name, 'kind', r.kind),
-           'monitor', jsonb_build_object('id', m.id, 'name', m.name, 'target', m.target))
+           'monitor', jsonb_build_object('id', m.id, 'name', m.name, 'target', m.target)),
+       %(correlation_id)s, %(traceparent)s
 FROM rule_transitions t
 JOIN incidents i ON i.id = t.incident_id
 JOIN alert_rules r ON r.id = i.rule_id
@@ -318,3 +321,10 @@ WHERE i.state <> 'resolved' AND r.kind = 'down';
 
 -- name: transition_counts
 SELECT event, count(*) AS n FROM rule_transitions GROUP BY event;
+
+-- name: transition_list
+-- The tick's announced transitions, for its log lines (bounded: an outage of every monitor
+-- is summed up by transition_counts).
+SELECT t.incident_id, t.event, i.rule_id, i.monitor_id
+FROM rule_transitions t JOIN incidents i ON i.id = t.incident_id
+ORDER BY t.incident_id LIMIT %(limit)s;

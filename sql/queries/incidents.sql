@@ -17,7 +17,8 @@ JOIN monitors m ON m.id = i.monitor_id
 WHERE i.id = %(id)s AND i.account_id = %(account_id)s;
 
 -- name: incident_notifications
-SELECT id, channel_id, event, status, attempts, last_error, next_attempt_at, created_at, sent_at
+SELECT id, channel_id, event, status, attempts, last_error, next_attempt_at, created_at, sent_at,
+       correlation_id, split_part(traceparent, '-', 2) AS trace_id
 FROM notifications
 WHERE incident_id = %(id)s AND account_id = %(account_id)s
 ORDER BY id;

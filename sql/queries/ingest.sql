@@ -1,7 +1,10 @@
 -- name: schedule_monitors
--- Every enabled monitor with each of its regions' ids, for the scheduler's slot table.
+-- Every enabled monitor with each of its regions' ids, for the scheduler's slot table, and
+-- the API request that created or changed it when that was recent (its first check says so).
 SELECT m.id, m.kind, m.target, m.interval_s, m.timeout_ms, m.expectations,
-       r.name AS region, r.id AS region_id
+       r.name AS region, r.id AS region_id,
+       CASE WHEN m.updated_at >= now() - make_interval(secs => %(recent_s)s) THEN m.request_id END
+           AS request_id
 FROM monitors m
 JOIN regions r ON r.name = ANY (m.regions)
 WHERE m.enabled

@@ -23,9 +23,10 @@ ORDER BY name;
 
 -- name: create_monitor
 INSERT INTO monitors (account_id, name, kind, target, interval_s, timeout_ms, regions,
-                      expectations, tags, enabled, slo_target, region_quorum)
+                      expectations, tags, enabled, slo_target, region_quorum, request_id)
 VALUES (%(account_id)s, %(name)s, %(kind)s, %(target)s, %(interval_s)s, %(timeout_ms)s,
-        %(regions)s, %(expectations)s, %(tags)s, %(enabled)s, %(slo_target)s, %(region_quorum)s)
+        %(regions)s, %(expectations)s, %(tags)s, %(enabled)s, %(slo_target)s, %(region_quorum)s,
+        %(request_id)s)
 RETURNING *;
 
 -- name: list_monitors
@@ -42,7 +43,7 @@ UPDATE monitors SET
     name = %(name)s, kind = %(kind)s, target = %(target)s, interval_s = %(interval_s)s,
     timeout_ms = %(timeout_ms)s, regions = %(regions)s, expectations = %(expectations)s,
     tags = %(tags)s, enabled = %(enabled)s, slo_target = %(slo_target)s,
-    region_quorum = %(region_quorum)s, updated_at = now()
+    region_quorum = %(region_quorum)s, updated_at = now(), request_id = %(request_id)s
 WHERE id = %(id)s AND account_id = %(account_id)s
 RETURNING *;
 

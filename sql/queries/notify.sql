@@ -16,7 +16,7 @@ SET status = 'delivering', attempts = n.attempts + 1,
 FROM due, channels c
 WHERE n.id = due.id AND c.id = n.channel_id
 RETURNING n.id, n.account_id, n.channel_id, n.incident_id, n.event, n.payload, n.attempts,
-          n.created_at, c.kind, c.name AS channel_name, c.config, c.secret_ciphertext, c.enabled;
+          n.created_at, n.correlation_id, n.traceparent, c.kind, c.name AS channel_name, c.config, c.secret_ciphertext, c.enabled;
 
 -- name: record_delivery_outcomes
 -- One statement for a whole batch: an attempt row per send, and each notification's new
@@ -43,8 +43,9 @@ FROM o
 WHERE n.id = o.id AND n.status = 'delivering' AND n.attempts = o.attempt;
 
 -- name: enqueue_test_notification
-INSERT INTO notifications (account_id, channel_id, event, dedupe_key, payload)
-VALUES (%(account_id)s, %(channel_id)s, 'test', 'test:' || %(channel_id)s || ':' || %(nonce)s, %(payload)s)
+INSERT INTO notifications (account_id, channel_id, event, dedupe_key, payload, correlation_id, traceparent)
+VALUES (%(account_id)s, %(channel_id)s, 'test', 'test:' || %(channel_id)s || ':' || %(nonce)s, %(payload)s,
+        %(correlation_id)s, %(traceparent)s)
 RETURNING id, status;
 
 -- name: enqueue_weekly_reports
@@ -63,7 +64,7 @@ RETURNING id;
 
 -- name: list_notifications
 SELECT id, channel_id, incident_id, event, status, attempts, next_attempt_at, last_error,
-       created_at, sent_at, payload
+       created_at, sent_at, payload, correlation_id, split_part(traceparent, '-', 2) AS trace_id
 FROM notifications
 WHERE account_id = %(account_id)s
   AND (%(status)s::text IS NULL OR status = %(status)s)
@@ -76,7 +77,7 @@ LIMIT %(limit)s;
 
 -- name: get_notification
 SELECT id, channel_id, incident_id, event, status, attempts, next_attempt_at, last_error,
-       created_at, sent_at, payload
+       created_at, sent_at, payload, correlation_id, split_part(traceparent, '-', 2) AS trace_id
 FROM notifications WHERE id = %(id)s AND account_id = %(account_id)s;
 
 -- name: notification_attempts

@@ -11,13 +11,20 @@ import sys
 
 from vigil.settings import get_settings
 
+# Commands that are services: they may send traces (vigil/tracing.py), named after them.
+TRACED_SERVICES = ("api", "scheduler", "worker", "aggregator", "evaluator", "notifier")
 
-def _setup_logging() -> None:
-    logging.basicConfig(level=get_settings().log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # arq logs every job start and end at INFO: thousands of lines a minute for a busy worker.
-    if get_settings().log_level.upper() != "DEBUG":
-        logging.getLogger("arq.worker").setLevel(logging.WARNING)
+
+def _setup_logging(command: str = "") -> None:
+    from vigil import logs, tracing
+
+    settings = get_settings()
+    logs.configure(settings.log_level, settings.log_format)
+    if command in TRACED_SERVICES:
+        try:
+            tracing.setup(command)
+        except ValueError as exc:  # an OTEL_* variable names something unsupported
+            raise SystemExit(f"vigil {command}: {exc}") from None
 
 
 def _install_uvloop() -> None:
@@ -66,6 +73,7 @@ def cmd_api(args: argparse.Namespace) -> int:
     s = get_settings()
     uvicorn.run("api.app:create_app", factory=True, host=args.host or s.api_host,
                 port=args.port or s.api_port, loop="uvloop", http="httptools", log_level="warning",
+                log_config=None,
                 access_log=False, workers=args.workers, server_header=False)
     return 0
 
@@ -420,7 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
-        _setup_logging()
+        _setup_logging(args.command)
         code = args.fn(args)
     except KeyboardInterrupt:
         code = 130
