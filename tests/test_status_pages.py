@@ -51,9 +51,10 @@ async def test_the_page_shows_statuses_90_bars_uptimes_and_hides_what_is_private
     assert 'data-status="partial_outage"' in html
     for key in ("website", "public-api", "database"):
         article = html.split(f'data-key="{key}"')[1].split("</article>")[0]
-        assert article.count('<li class="bar') == DAYS
+        bars = article.split('<ol class="bars"')[1].split("</ol>")[0]
+        assert len(re.findall(r'<li class="(up|degraded|down|none)"><span>\d{4}-\d\d-\d\d: ', bars)) == DAYS
     outage = page["history"].outage_day
-    assert re.search(rf'<span class="tip">{outage}: 9\d\.\d\d % up, 1 h down</span>', html), "the outage day"
+    assert re.search(rf'<li class="down"><span>{outage}: 9\d\.\d\d % up, 1 h down</span>', html), "the outage day"
     # Private: the monitors' own names, targets with credentials, regions.
     shown_target = "https://****@api-internal-7.internal.example/health"  # shown by choice, masked
     assert shown_target in html

@@ -9,11 +9,13 @@ from __future__ import annotations
 import base64
 import hashlib
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
 from litestar.serialization import encode_json
+from markupsafe import Markup
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSS = (TEMPLATES / "status.css").read_text()
@@ -47,12 +49,24 @@ def percent(value: float | None) -> str:
     return "100 %" if value >= 100 else f"{min(value, 99.99):.2f} %"
 
 
-def _bar(day: dict[str, Any]) -> dict[str, Any]:
-    pct = day["uptime_pct"]
-    level = "none" if pct is None else "up" if pct >= 100 else "degraded" if pct >= 99 else "down"
-    text = (f"{day['date']}: no data" if pct is None else
-            f"{day['date']}: {percent(pct)} up, {duration(day['down_s'])} down")
-    return {"level": level, "text": text}
+@lru_cache(maxsize=4096)
+def _bar_look(pct: float | None, down_s: int) -> tuple[str, str]:
+    """A bar's class and the text after its date; most days share one (a whole day up)."""
+    if pct is None:
+        return "none", "no data"
+    level = "up" if pct >= 100 else "degraded" if pct >= 99 else "down"
+    return level, f"{percent(pct)} up, {duration(down_s)} down"
+
+
+def bars(days: list[dict[str, Any]]) -> Markup:
+    """The daily bars of a monitor as list items, built here rather than in the template:
+    1,800 bars through Jinja cost several milliseconds of attribute lookups and escaping.
+    Nothing in them comes from a user (dates and figures), so nothing needs escaping."""
+    items = []
+    for day in days:
+        level, text = _bar_look(day["uptime_pct"], day["down_s"])
+        items.append(f'<li class="{level}"><span>{day["date"]}: {text}</span></li>')
+    return Markup("".join(items))
 
 
 def _chart(points: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -79,7 +93,7 @@ def _stamp(t: datetime | None) -> str:
 
 def html(app: Litestar, snapshot: dict[str, Any], base: str) -> bytes:
     """The page; ``base`` is its address (/status/<slug or link>) for the JSON and feed links."""
-    sections = [{**s, "monitors": [{**m, "bars": [_bar(d) for d in m["days"]], "chart": _chart(m["latency"]),
+    sections = [{**s, "monitors": [{**m, "bars": bars(m["days"]), "chart": _chart(m["latency"]),
                                     "status_text": STATUS_TEXT[m["status"]],
                                     "uptimes": {k: percent(v) for k, v in m["uptime_pct"].items()}}
                                    for m in s["monitors"]]} for s in snapshot["sections"]]
