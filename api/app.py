@@ -41,6 +41,7 @@ from api.stats.controllers import GroupStatsController, MonitorStatsController
 from api.status_pages.controllers import BadgeController, StatusPageController
 from api.status_pages.public import PUBLIC_HANDLERS
 from api.status_pages.render import TEMPLATES
+from api.status_pages.shortcut import cached_pages
 from api.users.controllers import AuthController
 from vigil.constants import API_PREFIX
 from vigil.db import open_pool
@@ -97,7 +98,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                         *PUBLIC_HANDLERS, *([metrics] if settings.metrics else [])],
         # Public status pages, feeds and badges (api/status_pages/templates/, autoescaped).
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
-        middleware=[auth, rate_limited],
+        # Fresh cached status pages are answered before the rest (api/status_pages/shortcut.py).
+        middleware=[cached_pages, auth, rate_limited],
         lifespan=[lifespan],
         exception_handlers={**HANDLERS, Exception: internal},
         before_send=[before_send, add_security_headers],
