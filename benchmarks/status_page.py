@@ -10,10 +10,14 @@ Figures:
 - uncached_ms_median: one page built from the database (cache off), requests one at a time,
   median wall time at the client over UNCACHED_REQUESTS requests (and p95);
 - cached_rps: locust users sending back to back against the page with its cache on and rate
-  limits on (as deployed: every public request is counted in Redis per client address; the
-  limit set far above the load), and cached_rps_limits_off;
-- ratio = cached_rps / baseline_rps, both measured here.
-Load generator, server and PostgreSQL share this machine's cores: compare the ratio."""
+  limits on (as deployed: every public request is counted per client address, in blocks of
+  places taken from Redis; the limit set far above the load), and cached_rps_limits_off;
+- ratio = cached_rps / baseline_rps, both measured here;
+- cached_server_us (and _limits_off, baseline_server_us): the server process's own CPU
+  (user + system) per answered request in those phases, and server_cost_ratio =
+  baseline_server_us / cached_server_us: what the page costs the server, apart from the
+  load generator, which shares the cores and also unpacks every gzipped page.
+Load generator, server and PostgreSQL share this machine's cores: compare the ratios."""
 
 from __future__ import annotations
 
@@ -32,14 +36,13 @@ from psycopg_pool import AsyncConnectionPool
 from aggregator import rollup
 from aggregator.seed import SeedPlan
 from aggregator.seed import seed as seed_history
-from benchmarks.api import ROOT, run_locust, served
+from benchmarks.api import ROOT, capacity_with_cpu, served
 from benchmarks.harness import emit, throwaway_postgres, throwaway_redis
 from vigil.accounts import create_account_with_key
 from vigil.migrate import migrate
 from vigil.settings import Settings
 
 MONITORS, DAYS, INTERVAL = 20, 90, 300
-CAPACITY_USERS = 32
 UNCACHED_REQUESTS = 40
 PAGE = "/status/bench"
 
@@ -118,12 +121,12 @@ def main() -> None:
             times = uncached(host)
         with served("api.app:create_app", env, factory=True) as host:
             urllib.request.urlopen(host + PAGE, timeout=30).read()
-            cached = run_locust(host, "StatusPageUser", CAPACITY_USERS, seconds, 0, env, locustfile)
+            cached = capacity_with_cpu(host, seconds, env, "StatusPageUser", locustfile)
         with served("api.app:create_app", {**env, "VIGIL_RATE_LIMIT_ENABLED": "0"}, factory=True) as host:
             urllib.request.urlopen(host + PAGE, timeout=30).read()
-            cached_off = run_locust(host, "StatusPageUser", CAPACITY_USERS, seconds, 0, env, locustfile)
+            cached_off = capacity_with_cpu(host, seconds, env, "StatusPageUser", locustfile)
         with served("benchmarks.baseline_app:app", env) as host:
-            base = run_locust(host, "BaselineUser", CAPACITY_USERS, seconds, 0, env, locustfile)
+            base = capacity_with_cpu(host, seconds, env, "BaselineUser", locustfile)
 
     times.sort()
     print(f"page: {page_bytes:,} bytes of HTML; uncached median {statistics.median(times):.1f} ms, "
@@ -131,11 +134,14 @@ def main() -> None:
     for name, r in (("cached page, limits on", cached), ("cached page, limits off", cached_off),
                      ("baseline endpoint", base)):
         print(f"{name:<26}{r['rps']:>9.0f} req/s  p50 {r['p50_ms']:.0f} ms  p99 {r['p99_ms']:.0f} ms  "
-              f"failures {r['failures']}")
+              f"server {r['cpu_us']:.0f} us CPU/request  failures {r['failures']}")
     emit({"cached_rps": round(cached["rps"], 1), "cached_rps_limits_off": round(cached_off["rps"], 1),
           "baseline_rps": round(base["rps"], 1),
           "ratio": round(cached["rps"] / base["rps"], 3) if base["rps"] else None,
           "ratio_limits_off": round(cached_off["rps"] / base["rps"], 3) if base["rps"] else None,
+          "cached_server_us": round(cached["cpu_us"], 1), "cached_server_us_limits_off": round(cached_off["cpu_us"], 1),
+          "baseline_server_us": round(base["cpu_us"], 1),
+          "server_cost_ratio": round(base["cpu_us"] / cached["cpu_us"], 3) if cached["cpu_us"] else None,
           "uncached_ms_median": round(statistics.median(times), 2),
           "uncached_ms_p95": round(times[int(len(times) * 0.95) - 1], 2),
           "page_bytes": page_bytes, "failures": cached["failures"] + cached_off["failures"] + base["failures"],

@@ -42,13 +42,16 @@ def floor_day(t: datetime) -> datetime:
     return t.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def _current_params(ids: list[int], now: datetime, longest_s: int) -> dict[str, Any]:
+    interval = timedelta(seconds=longest_s)
+    return {"ids": ids, "from": now - STALE_INTERVALS * interval, "to": now + interval}
+
+
 async def current_slots(conn: AsyncConnection, ids: list[int], now: datetime, longest_s: int) -> dict[int, dict]:
     """Each monitor's newest slot within STALE_INTERVALS of the longest interval (judged per
     monitor by ``status``). Never prepared: a generic plan would not know which chunks the
     range covers and would probe every chunk's index."""
-    interval = timedelta(seconds=longest_s)
-    cur = await conn.execute(sql("status_current"), {"ids": ids, "from": now - STALE_INTERVALS * interval,
-                                                     "to": now + interval}, prepare=False)
+    cur = await conn.execute(sql("status_current"), _current_params(ids, now, longest_s), prepare=False)
     return {r["monitor_id"]: r for r in await cur.fetchall()}
 
 
@@ -66,20 +69,27 @@ class Figures(NamedTuple):
     down_24h: int
 
 
-async def slot_figures(conn: AsyncConnection, ids: list[int], today: datetime, now: datetime) -> dict[int, Figures]:
-    """Every monitor's figures in two statements (sql/queries/status.sql): the bounds of each
-    part, then the counts, planned with those bounds (never prepared: a generic plan would
-    not know which chunks they cover)."""
-    params: dict[str, Any] = {"ids": ids, "first": today - (DAYS - 1) * DAY, "today": today, "now": now,
-                              "since": now - DAY}
-    params |= await (await conn.execute(sql("status_figure_bounds"), params)).fetchone()
+def _figure_params(ids: list[int], today: datetime, now: datetime) -> dict[str, Any]:
+    return {"ids": ids, "first": today - (DAYS - 1) * DAY, "today": today, "now": now, "since": now - DAY}
+
+
+def _figures(rows: list[dict[str, Any]]) -> dict[int, Figures]:
     out = {}
-    for r in await (await conn.execute(sql("status_figures"), params, prepare=False)).fetchall():
+    for r in rows:
         up, down, slots = [0] * DAYS, [0] * DAYS, [0] * DAYS
         for i, u, d, n in zip(r["day_index"] or (), r["up"] or (), r["down"] or (), r["slots"] or (), strict=True):
             up[i], down[i], slots[i] = u, d, n
         out[r["monitor_id"]] = Figures(up, down, slots, r["up_24h"], r["down_24h"])
     return out
+
+
+async def slot_figures(conn: AsyncConnection, ids: list[int], today: datetime, now: datetime) -> dict[int, Figures]:
+    """Every monitor's figures in two statements (sql/queries/status.sql): the bounds of each
+    part, then the counts, planned with those bounds (never prepared: a generic plan would
+    not know which chunks they cover)."""
+    params = _figure_params(ids, today, now)
+    params |= await (await conn.execute(sql("status_figure_bounds"), params)).fetchone()
+    return _figures(await (await conn.execute(sql("status_figures"), params, prepare=False)).fetchall())
 
 
 def _dates(today: datetime) -> list[str]:
@@ -135,18 +145,27 @@ async def page_snapshot(pool: AsyncConnectionPool, page: dict[str, Any], now: da
         ids = sorted({r["monitor_id"] for r in layout if r["monitor_id"] is not None})
         account = {"account_id": page["account_id"], "ids": ids}
         longest = max((r["interval_s"] for r in layout if r["monitor_id"] is not None), default=60)
-        current = await current_slots(conn, ids, now, longest)
-        figures = await slot_figures(conn, ids, today, now) if ids else {}
-        latency: dict[int, list] = defaultdict(list)
-        for r in await (await conn.execute(sql("status_hourly_latency"), {
-                "ids": ids, "from": now.replace(minute=0, second=0, microsecond=0) - CHART_HOURS * HOUR,
-                "to": now})).fetchall():
-            latency[r["monitor_id"]].append({"time": r["bucket"], "p50_ms": ms(r["p50_us"]),
-                                             "p95_ms": ms(r["p95_us"])})
-        incidents = await (await conn.execute(sql("status_page_incidents"), {
-            **account, "since": now - RESOLVED_SHOWN, "limit": MAX_INCIDENTS})).fetchall()
-        maintenance = await (await conn.execute(sql("status_page_maintenance"), {
-            **account, "from": now, "to": now + MAINTENANCE_AHEAD, "limit": MAX_MAINTENANCE})).fetchall()
+        figure_params = _figure_params(ids, today, now)
+        # The statements that need only the layout go in one round trip; then the figures,
+        # which need the bounds (as slot_figures reads them).
+        async with conn.pipeline():
+            cursors = [
+                await conn.execute(sql("status_current"), _current_params(ids, now, longest), prepare=False),
+                await conn.execute(sql("status_figure_bounds"), figure_params),
+                await conn.execute(sql("status_hourly_latency"), {
+                    "ids": ids, "from": now.replace(minute=0, second=0, microsecond=0) - CHART_HOURS * HOUR,
+                    "to": now}),
+                await conn.execute(sql("status_page_incidents"), {
+                    **account, "since": now - RESOLVED_SHOWN, "limit": MAX_INCIDENTS}),
+                await conn.execute(sql("status_page_maintenance"), {
+                    **account, "from": now, "to": now + MAINTENANCE_AHEAD, "limit": MAX_MAINTENANCE})]
+        current_rows, bounds, hourly, incidents, maintenance = [await c.fetchall() for c in cursors]
+        figures = _figures(await (await conn.execute(sql("status_figures"), figure_params | bounds[0],
+                                                     prepare=False)).fetchall()) if ids else {}
+    current = {r["monitor_id"]: r for r in current_rows}
+    latency: dict[int, list] = defaultdict(list)
+    for r in hourly:
+        latency[r["monitor_id"]].append({"time": r["bucket"], "p50_ms": ms(r["p50_us"]), "p95_ms": ms(r["p95_us"])})
 
     shown = {r["monitor_id"]: r["display_name"] for r in layout if r["monitor_id"] is not None}
     under_maintenance = {m for w in maintenance if w["starts_at"] <= now

@@ -146,13 +146,15 @@ WITH dirty AS (
 SELECT m.id AS monitor_id, d.day_index, d.up, d.down, d.slots,
        coalesce(w.up, 0)::integer AS up_24h, coalesce(w.down, 0)::integer AS down_24h
 FROM unnest(%(ids)s::integer[]) AS m(id)
-LEFT JOIN (SELECT days.monitor_id, array_agg(days.day::date - %(first)s::date ORDER BY days.day) AS day_index,
-                  array_agg(days.up::integer ORDER BY days.day) AS up,
-                  array_agg(days.down::integer ORDER BY days.day) AS down,
-                  array_agg(days.slots::integer ORDER BY days.day) AS slots
+-- The arrays in any order, the same for all four (one aggregation's input order): day_index
+-- places each value.
+LEFT JOIN (SELECT days.monitor_id, array_agg(days.day::date - %(first)s::date) AS day_index,
+                  array_agg(days.up::integer) AS up, array_agg(days.down::integer) AS down,
+                  array_agg(days.slots::integer) AS slots
            FROM days GROUP BY days.monitor_id) AS d ON d.monitor_id = m.id
 LEFT JOIN (SELECT p.monitor_id, sum(p.up) AS up, sum(p.down) AS down
            FROM pieces p WHERE p.t >= %(since)s GROUP BY p.monitor_id) AS w ON w.monitor_id = m.id;
+
 -- name: status_hourly_latency
 -- Median and p95 latency per rolled-up hour (quorum view) for the response-time charts.
 SELECT monitor_id, bucket, p50_us, p95_us
