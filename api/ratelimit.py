@@ -143,12 +143,17 @@ class RateLimits:
             size = min(LEASE_MAX, max(1, per_minute // 100))
             while (waiting := self._waiting.pop(key, None)) is not None:
                 amount = max(size, len(waiting))
+                last = self._blocks.get(key)
                 try:
                     total = await self.storage.incr(key, expiry, amount=amount)
-                    # A new window's first block knows when the window ends. A later one asks
-                    # Redis, when it matters: places are left over, or a refusal needs it.
+                    # A new window's first block knows when the window ends; so does a block
+                    # after one of this process in a window not ended yet (the count went on
+                    # from there). Otherwise a block asks Redis, when it matters: places are
+                    # left over, or a refusal needs it.
                     if total == amount:
                         ends = time.time() + expiry
+                    elif last is not None and last.last < total and time.time() < last.ends:
+                        ends = last.ends
                     elif amount > len(waiting) or total > per_minute:
                         ends = await self.storage.get_expiry(key)
                     else:

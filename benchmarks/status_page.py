@@ -3,8 +3,8 @@ generator, one region, a check every 5 minutes), rolled up by the aggregator, on
 served by the real API under uvicorn (one process, uvloop), and in the same run the trivial
 Litestar endpoint of benchmarks/baseline_app.py served the same way.
 
-    python -m benchmarks.status_page            # 20 s locust phases
-    python -m benchmarks.status_page --quick    # 5 s phases (under a minute)
+    python -m benchmarks.status_page            # three rounds of 15 s locust phases
+    python -m benchmarks.status_page --quick    # two rounds of 4 s phases (under a minute)
 
 Figures:
 - uncached_ms_median: one page built from the database (cache off), requests one at a time,
@@ -12,7 +12,9 @@ Figures:
 - cached_rps: locust users sending back to back against the page with its cache on and rate
   limits on (as deployed: every public request is counted per client address, in blocks of
   places taken from Redis; the limit set far above the load), and cached_rps_limits_off;
-- ratio = cached_rps / baseline_rps, both measured here;
+- ratio = cached_rps / baseline_rps, both measured here, in rounds (each round loads each
+  server once, in a rotated order; the figures are means over the rounds, ratio_rounds the
+  ratio of each round);
 - cached_server_us (and _limits_off, baseline_server_us): the server process's own CPU
   (user + system) per answered request in those phases, and server_cost_ratio =
   baseline_server_us / cached_server_us: what the page costs the server, apart from the
@@ -27,7 +29,9 @@ import os
 import statistics
 import time
 import urllib.request
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -99,11 +103,34 @@ def uncached(host: str) -> list[float]:
     return times
 
 
+# The three servers under load, in rounds: each round loads each server once, in a rotated
+# order, so a change in the machine's load during the run reaches all three alike.
+TARGETS = {"on": "cached page, limits on", "off": "cached page, limits off", "base": "baseline endpoint"}
+
+
+def rounds(hosts: dict[str, str], count: int, seconds: int, env: dict[str, str], locustfile: Path) -> dict:
+    """{target: [phase result, ...]} over ``count`` rounds."""
+    runs: dict[str, list[dict]] = {name: [] for name in TARGETS}
+    names = list(TARGETS)
+    for i in range(count):
+        for name in names[i % 3:] + names[:i % 3]:
+            user = "BaselineUser" if name == "base" else "StatusPageUser"
+            runs[name].append(capacity_with_cpu(hosts[name], seconds, env, user, locustfile))
+    return runs
+
+
+def summary(runs: list[dict]) -> dict:
+    """Throughput and server CPU per request over a target's phases (each phase weighs alike)."""
+    return {"rps": statistics.mean(r["rps"] for r in runs), "cpu_us": statistics.mean(r["cpu_us"] for r in runs),
+            "p50_ms": statistics.median(r["p50_ms"] for r in runs), "p99_ms": max(r["p99_ms"] for r in runs),
+            "failures": sum(r["failures"] for r in runs)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="5 s phases (under a minute)")
+    parser.add_argument("--quick", action="store_true", help="two rounds of 4 s phases (under a minute)")
     args = parser.parse_args()
-    seconds = 5 if args.quick else 20
+    count, seconds = (2, 4) if args.quick else (3, 15)
 
     with throwaway_postgres(durable=False) as pg, throwaway_redis() as redis:
         migrate(Settings(database_url=pg.dsn, redis_url=redis.url))
@@ -115,37 +142,40 @@ def main() -> None:
         env = {**os.environ, "VIGIL_DATABASE_URL": pg.dsn, "VIGIL_REDIS_URL": redis.url,
                "VIGIL_BENCH_PAGE": PAGE, "PYTHONPATH": str(ROOT),
                "VIGIL_RATE_LIMIT_ADDRESS_PER_MINUTE": str(10**9)}
-        locustfile = ROOT / "benchmarks" / "status_locust.py"
         with served("api.app:create_app", {**env, "VIGIL_STATUS_CACHE_SECONDS": "0"}, factory=True) as host:
             page_bytes = create_page(host, key, ids)
             times = uncached(host)
-        with served("api.app:create_app", env, factory=True) as host:
-            urllib.request.urlopen(host + PAGE, timeout=30).read()
-            cached = capacity_with_cpu(host, seconds, env, "StatusPageUser", locustfile)
-        with served("api.app:create_app", {**env, "VIGIL_RATE_LIMIT_ENABLED": "0"}, factory=True) as host:
-            urllib.request.urlopen(host + PAGE, timeout=30).read()
-            cached_off = capacity_with_cpu(host, seconds, env, "StatusPageUser", locustfile)
-        with served("benchmarks.baseline_app:app", env) as host:
-            base = capacity_with_cpu(host, seconds, env, "BaselineUser", locustfile)
+        with ExitStack() as stack:
+            hosts = {"on": stack.enter_context(served("api.app:create_app", env, factory=True)),
+                     "off": stack.enter_context(served("api.app:create_app", {
+                         **env, "VIGIL_RATE_LIMIT_ENABLED": "0"}, factory=True)),
+                     "base": stack.enter_context(served("benchmarks.baseline_app:app", env))}
+            for name in ("on", "off"):
+                urllib.request.urlopen(hosts[name] + PAGE, timeout=30).read()
+            runs = rounds(hosts, count, seconds, env, ROOT / "benchmarks" / "status_locust.py")
 
     times.sort()
     print(f"page: {page_bytes:,} bytes of HTML; uncached median {statistics.median(times):.1f} ms, "
           f"p95 {times[int(len(times) * 0.95) - 1]:.1f} ms over {len(times)} requests")
-    for name, r in (("cached page, limits on", cached), ("cached page, limits off", cached_off),
-                     ("baseline endpoint", base)):
-        print(f"{name:<26}{r['rps']:>9.0f} req/s  p50 {r['p50_ms']:.0f} ms  p99 {r['p99_ms']:.0f} ms  "
-              f"server {r['cpu_us']:.0f} us CPU/request  failures {r['failures']}")
-    emit({"cached_rps": round(cached["rps"], 1), "cached_rps_limits_off": round(cached_off["rps"], 1),
+    got = {name: summary(r) for name, r in runs.items()}
+    for name, label in TARGETS.items():
+        r, each = got[name], ", ".join(f"{x['rps']:.0f}" for x in runs[name])
+        print(f"{label:<26}{r['rps']:>9.0f} req/s  p50 {r['p50_ms']:.0f} ms  p99 {r['p99_ms']:.0f} ms  "
+              f"server {r['cpu_us']:.0f} us CPU/request  failures {r['failures']}  (rounds: {each} req/s)")
+    on, off, base = got["on"], got["off"], got["base"]
+    emit({"cached_rps": round(on["rps"], 1), "cached_rps_limits_off": round(off["rps"], 1),
           "baseline_rps": round(base["rps"], 1),
-          "ratio": round(cached["rps"] / base["rps"], 3) if base["rps"] else None,
-          "ratio_limits_off": round(cached_off["rps"] / base["rps"], 3) if base["rps"] else None,
-          "cached_server_us": round(cached["cpu_us"], 1), "cached_server_us_limits_off": round(cached_off["cpu_us"], 1),
+          "ratio": round(on["rps"] / base["rps"], 3) if base["rps"] else None,
+          "ratio_limits_off": round(off["rps"] / base["rps"], 3) if base["rps"] else None,
+          "ratio_rounds": [round(a["rps"] / b["rps"], 3) if b["rps"] else None
+                           for a, b in zip(runs["on"], runs["base"], strict=True)],
+          "cached_server_us": round(on["cpu_us"], 1), "cached_server_us_limits_off": round(off["cpu_us"], 1),
           "baseline_server_us": round(base["cpu_us"], 1),
-          "server_cost_ratio": round(base["cpu_us"] / cached["cpu_us"], 3) if cached["cpu_us"] else None,
+          "server_cost_ratio": round(base["cpu_us"] / on["cpu_us"], 3) if on["cpu_us"] else None,
           "uncached_ms_median": round(statistics.median(times), 2),
           "uncached_ms_p95": round(times[int(len(times) * 0.95) - 1], 2),
-          "page_bytes": page_bytes, "failures": cached["failures"] + cached_off["failures"] + base["failures"],
-          "monitors": MONITORS, "days": DAYS, "phase_s": seconds})
+          "page_bytes": page_bytes, "failures": on["failures"] + off["failures"] + base["failures"],
+          "monitors": MONITORS, "days": DAYS, "rounds": count, "phase_s": seconds})
 
 
 if __name__ == "__main__":
