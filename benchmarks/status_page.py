@@ -5,6 +5,7 @@ Litestar endpoint of benchmarks/baseline_app.py served the same way.
 
     python -m benchmarks.status_page            # three rounds of 15 s locust phases
     python -m benchmarks.status_page --quick    # two rounds of 4 s phases (under a minute)
+    python -m benchmarks.status_page --profile  # where an uncached page's time goes, no load
 
 Figures:
 - uncached_ms_median: one page built from the database (cache off), requests one at a time,
@@ -103,6 +104,68 @@ def uncached(host: str) -> list[float]:
     return times
 
 
+PROFILE_RUNS = 20
+
+
+def _median_ms(samples: list[float]) -> str:
+    return f"{statistics.median(samples):6.2f} ms"
+
+
+async def profile(settings: Settings) -> None:
+    """Where an uncached page's time goes, in this process: each statement's planning and
+    execution time on the server (EXPLAIN ANALYZE), the stages' wall times, and cProfile's
+    functions over PROFILE_RUNS page builds."""
+    import cProfile
+    import gzip
+    import pstats
+
+    from api.app import create_app
+    from api.status_pages import render
+    from api.status_pages.snapshot import after_layout, page_snapshot
+    from vigil.db import open_pool
+    from vigil.queries import sql
+
+    app = create_app(settings)  # its templates; the pool below does the reading
+    pool = await open_pool(settings.database_url, min_size=1, max_size=2, dict_rows=True)
+    try:
+        async with pool.connection() as conn:
+            await conn.set_autocommit(True)
+            page = await (await conn.execute(sql("status_page_by_slug"), {"slug": PAGE.rsplit("/", 1)[1]})).fetchone()
+            layout = await (await conn.execute(sql("status_page_layout"), {"page_id": page["id"]})).fetchall()
+            statements = [("status_page_layout", {"page_id": page["id"]}, None),
+                          *after_layout(page, layout, datetime.now(UTC))]
+            bounds = await (await conn.execute(sql("status_figure_bounds"), statements[2][1])).fetchone()
+            statements.append(("status_figures", statements[2][1] | bounds, False))
+            for name, params, _ in statements:
+                planning, execution = [], []
+                for _ in range(PROFILE_RUNS):
+                    cur = await conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql(name), params, prepare=False)
+                    plan = (await cur.fetchone())["QUERY PLAN"][0]
+                    planning.append(plan["Planning Time"])
+                    execution.append(plan["Execution Time"])
+                print(f"{name:<26} planning {_median_ms(planning)}  execution {_median_ms(execution)}")
+        stages: dict[str, list[float]] = {"snapshot": [], "render": [], "gzip": []}
+        for i in range(PROFILE_RUNS + 3):  # the first ones warm the pool and the plans
+            t0 = time.perf_counter()
+            snapshot = await page_snapshot(pool, page)
+            t1 = time.perf_counter()
+            body = render.html(app, snapshot, PAGE)
+            t2 = time.perf_counter()
+            gzip.compress(body, 6)
+            if i >= 3:
+                for stage, took in zip(stages, (t1 - t0, t2 - t1, time.perf_counter() - t2), strict=True):
+                    stages[stage].append(took * 1000)
+        print("  ".join(f"{stage} {_median_ms(took)}" for stage, took in stages.items()))
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(PROFILE_RUNS):
+            render.html(app, await page_snapshot(pool, page), PAGE)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+    finally:
+        await pool.close()
+
+
 # The three servers under load, in rounds: each round loads each server once, in a rotated
 # order, so a change in the machine's load during the run reaches all three alike.
 TARGETS = {"on": "cached page, limits on", "off": "cached page, limits off", "base": "baseline endpoint"}
@@ -129,6 +192,8 @@ def summary(runs: list[dict]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="two rounds of 4 s phases (under a minute)")
+    parser.add_argument("--profile", action="store_true",
+                        help="instead of the load: where an uncached page's time goes (statements, stages, cProfile)")
     args = parser.parse_args()
     count, seconds = (2, 4) if args.quick else (3, 15)
 
@@ -145,6 +210,9 @@ def main() -> None:
         with served("api.app:create_app", {**env, "VIGIL_STATUS_CACHE_SECONDS": "0"}, factory=True) as host:
             page_bytes = create_page(host, key, ids)
             times = uncached(host)
+        if args.profile:
+            asyncio.run(profile(Settings(database_url=pg.dsn, redis_url=redis.url)))
+            return
         with ExitStack() as stack:
             hosts = {"on": stack.enter_context(served("api.app:create_app", env, factory=True)),
                      "off": stack.enter_context(served("api.app:create_app", {

@@ -135,6 +135,23 @@ def _names(ids: list[int], shown: dict[int, str]) -> list[str]:
     return [shown[i] for i in ids if i in shown]
 
 
+def after_layout(page: dict[str, Any], layout: list[dict[str, Any]], now: datetime,
+                 ) -> list[tuple[str, dict[str, Any], bool | None]]:
+    """The statements a snapshot runs once it has the page's layout, in this order: (query
+    name, parameters, prepare). status_figures follows with status_figure_bounds' answer
+    added to that statement's parameters."""
+    ids = sorted({r["monitor_id"] for r in layout if r["monitor_id"] is not None})
+    longest = max((r["interval_s"] for r in layout if r["monitor_id"] is not None), default=60)
+    account = {"account_id": page["account_id"], "ids": ids}
+    return [("status_current", _current_params(ids, now, longest), False),
+            ("status_figure_bounds", _figure_params(ids, floor_day(now), now), None),
+            ("status_hourly_latency", {"ids": ids, "to": now, "from": now.replace(
+                minute=0, second=0, microsecond=0) - CHART_HOURS * HOUR}, None),
+            ("status_page_incidents", {**account, "since": now - RESOLVED_SHOWN, "limit": MAX_INCIDENTS}, None),
+            ("status_page_maintenance", {**account, "from": now, "to": now + MAINTENANCE_AHEAD,
+                                         "limit": MAX_MAINTENANCE}, None)]
+
+
 async def page_snapshot(pool: AsyncConnectionPool, page: dict[str, Any], now: datetime | None = None,
                         ) -> dict[str, Any]:
     """The public content of ``page`` (a row of status_page_by_*) as a JSON-ready dict."""
@@ -143,24 +160,13 @@ async def page_snapshot(pool: AsyncConnectionPool, page: dict[str, Any], now: da
     async with reading(pool) as conn:
         layout = await (await conn.execute(sql("status_page_layout"), {"page_id": page["id"]})).fetchall()
         ids = sorted({r["monitor_id"] for r in layout if r["monitor_id"] is not None})
-        account = {"account_id": page["account_id"], "ids": ids}
-        longest = max((r["interval_s"] for r in layout if r["monitor_id"] is not None), default=60)
-        figure_params = _figure_params(ids, today, now)
         # The statements that need only the layout go in one round trip; then the figures,
         # which need the bounds (as slot_figures reads them).
+        statements = after_layout(page, layout, now)
         async with conn.pipeline():
-            cursors = [
-                await conn.execute(sql("status_current"), _current_params(ids, now, longest), prepare=False),
-                await conn.execute(sql("status_figure_bounds"), figure_params),
-                await conn.execute(sql("status_hourly_latency"), {
-                    "ids": ids, "from": now.replace(minute=0, second=0, microsecond=0) - CHART_HOURS * HOUR,
-                    "to": now}),
-                await conn.execute(sql("status_page_incidents"), {
-                    **account, "since": now - RESOLVED_SHOWN, "limit": MAX_INCIDENTS}),
-                await conn.execute(sql("status_page_maintenance"), {
-                    **account, "from": now, "to": now + MAINTENANCE_AHEAD, "limit": MAX_MAINTENANCE})]
+            cursors = [await conn.execute(sql(name), params, prepare=prepare) for name, params, prepare in statements]
         current_rows, bounds, hourly, incidents, maintenance = [await c.fetchall() for c in cursors]
-        figures = _figures(await (await conn.execute(sql("status_figures"), figure_params | bounds[0],
+        figures = _figures(await (await conn.execute(sql("status_figures"), statements[1][1] | bounds[0],
                                                      prepare=False)).fetchall()) if ids else {}
     current = {r["monitor_id"]: r for r in current_rows}
     latency: dict[int, list] = defaultdict(list)
