@@ -104,11 +104,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def capacity_with_cpu(host: str, seconds: int, env: dict[str, str], user: str = "StatsUser",
-                      locustfile: Path = LOCUSTFILE) -> dict:
+def capacity_with_cpu(host: str, seconds: int, env: dict[str, str]) -> dict:
     """A capacity phase, plus the server's CPU microseconds per request."""
     before = cpu_seconds(SERVER_PIDS[host])
-    result = run_locust(host, user, CAPACITY_USERS, seconds, 0, env, locustfile)
+    result = run_locust(host, "StatsUser", CAPACITY_USERS, seconds, 0, env)
     result["cpu_us"] = (cpu_seconds(SERVER_PIDS[host]) - before) * 1e6 / max(result["requests"], 1)
     return result
 

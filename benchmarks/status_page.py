@@ -41,7 +41,7 @@ from psycopg_pool import AsyncConnectionPool
 from aggregator import rollup
 from aggregator.seed import SeedPlan
 from aggregator.seed import seed as seed_history
-from benchmarks.api import ROOT, capacity_with_cpu, served
+from benchmarks.api import CAPACITY_USERS, ROOT, SERVER_PIDS, cpu_seconds, run_locust, served
 from benchmarks.harness import emit, throwaway_postgres, throwaway_redis
 from vigil.accounts import create_account_with_key
 from vigil.migrate import migrate
@@ -171,6 +171,14 @@ async def profile(settings: Settings) -> None:
 TARGETS = {"on": "cached page, limits on", "off": "cached page, limits off", "base": "baseline endpoint"}
 
 
+def phase(host: str, user: str, seconds: int, env: dict[str, str], locustfile: Path) -> dict:
+    """A capacity phase, plus the server process's CPU microseconds per request."""
+    before = cpu_seconds(SERVER_PIDS[host])
+    result = run_locust(host, user, CAPACITY_USERS, seconds, 0, env, locustfile)
+    result["cpu_us"] = (cpu_seconds(SERVER_PIDS[host]) - before) * 1e6 / max(result["requests"], 1)
+    return result
+
+
 def rounds(hosts: dict[str, str], count: int, seconds: int, env: dict[str, str], locustfile: Path) -> dict:
     """{target: [phase result, ...]} over ``count`` rounds."""
     runs: dict[str, list[dict]] = {name: [] for name in TARGETS}
@@ -178,7 +186,7 @@ def rounds(hosts: dict[str, str], count: int, seconds: int, env: dict[str, str],
     for i in range(count):
         for name in names[i % 3:] + names[:i % 3]:
             user = "BaselineUser" if name == "base" else "StatusPageUser"
-            runs[name].append(capacity_with_cpu(hosts[name], seconds, env, user, locustfile))
+            runs[name].append(phase(hosts[name], user, seconds, env, locustfile))
     return runs
 
 
