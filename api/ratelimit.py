@@ -188,8 +188,8 @@ def refuse(verdict: Verdict, scope: Scope, key_prefix: str | None, what: str) ->
 
 async def address_verdict(limits: RateLimits, scope: Scope) -> Verdict | None:
     """Count a request without a key against its client address, once per request: a verdict
-    taken before routing (api/status_pages/shortcut.py) is kept in the scope for the
-    middleware."""
+    taken by an earlier middleware (api/status_pages/shortcut.py) is kept in the scope for
+    this one."""
     if ADDRESS_VERDICT not in scope:
         scope[ADDRESS_VERDICT] = await limits.hit(  # type: ignore[typeddict-unknown-key]
             "address", client_address(scope), limits.per_address)

@@ -68,8 +68,8 @@ def _both(body: bytes | None) -> Answer | None:
 
 
 def delivery(scope: Scope, answer: Answer, fmt: str, private: bool, accept_encoding: str) -> tuple[bytes, dict[str, str]]:
-    """The body to send and its headers, for the handlers here and for the shortcut that
-    answers cached pages before routing (shortcut.py)."""
+    """The body to send and its headers, for the handlers here and for the middleware that
+    answers fresh cached pages before the others (shortcut.py)."""
     seconds = int(scope["litestar_app"].state.settings.status_cache_seconds)
     headers = {"content-type": MEDIA[fmt], "cache-control": f"{'private' if private else 'public'}, max-age={seconds}",
                "vary": "Accept-Encoding"}
