@@ -42,6 +42,7 @@ from api.stats.controllers import GroupStatsController, MonitorStatsController
 from api.status_pages.controllers import BadgeController, StatusPageController
 from api.status_pages.public import PUBLIC_HANDLERS
 from api.status_pages.render import TEMPLATES
+from api.status_pages.shortcut import cached_pages
 from api.users.controllers import AuthController
 from vigil import logs, tracing
 from vigil.constants import API_PREFIX
@@ -108,7 +109,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
                         *PUBLIC_HANDLERS, *([metrics] if settings.metrics else [])],
         # Public status pages, feeds and badges (api/status_pages/templates/, autoescaped).
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
-        middleware=[request_context, auth, rate_limited],
+        # Fresh cached status pages are answered right after the request id is set
+        # (api/status_pages/shortcut.py), before authentication and the key's rate limit.
+        middleware=[request_context, cached_pages, auth, rate_limited],
         # The services' one root handler (vigil/logs.py) formats every line; Litestar's own
         # logging setup would replace it with a text format of its own.
         logging_config=None,

@@ -42,6 +42,8 @@ OUTBOUND_OPERATIONS = frozenset({"testChannel"})
 _WARN_EVERY_SECONDS = 10.0
 # The largest block of places a process takes from Redis at once (see the module docstring).
 LEASE_MAX = 100
+# The scope key of a request's address verdict (see address_verdict).
+ADDRESS_VERDICT = "vigil.address_verdict"
 # Counters whose blocks this process keeps; past it, ended and used-up blocks are dropped.
 _MAX_BLOCKS = 10_000
 
@@ -51,6 +53,10 @@ class Verdict:
     limit: int
     remaining: int
     retry_after: int | None = None  # seconds; set when the request is refused
+
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """The headers an answered request carries."""
+        return [(b"ratelimit-limit", str(self.limit).encode()), (b"ratelimit-remaining", str(self.remaining).encode())]
 
     def headers(self) -> dict[str, str]:
         out = {"RateLimit-Limit": str(self.limit), "RateLimit-Remaining": str(self.remaining)}
@@ -137,12 +143,17 @@ class RateLimits:
             size = min(LEASE_MAX, max(1, per_minute // 100))
             while (waiting := self._waiting.pop(key, None)) is not None:
                 amount = max(size, len(waiting))
+                last = self._blocks.get(key)
                 try:
                     total = await self.storage.incr(key, expiry, amount=amount)
-                    # A new window's first block knows when the window ends. A later one asks
-                    # Redis, when it matters: places are left over, or a refusal needs it.
+                    # A new window's first block knows when the window ends; so does a block
+                    # after one of this process in a window not ended yet (the count went on
+                    # from there). Otherwise a block asks Redis, when it matters: places are
+                    # left over, or a refusal needs it.
                     if total == amount:
                         ends = time.time() + expiry
+                    elif last is not None and last.last < total and time.time() < last.ends:
+                        ends = last.ends
                     elif amount > len(waiting) or total > per_minute:
                         ends = await self.storage.get_expiry(key)
                     else:
@@ -175,10 +186,20 @@ def refuse(verdict: Verdict, scope: Scope, key_prefix: str | None, what: str) ->
         headers=verdict.headers())
 
 
+async def address_verdict(limits: RateLimits, scope: Scope) -> Verdict | None:
+    """Count a request without a key against its client address, once per request: a verdict
+    taken by an earlier middleware (api/status_pages/shortcut.py) is kept in the scope for
+    this one."""
+    if ADDRESS_VERDICT not in scope:
+        scope[ADDRESS_VERDICT] = await limits.hit(  # type: ignore[typeddict-unknown-key]
+            "address", client_address(scope), limits.per_address)
+    return scope[ADDRESS_VERDICT]  # type: ignore[typeddict-item]
+
+
 async def _verdict(limits: RateLimits, scope: Scope) -> Verdict | None:
     principal = scope.get("user")
     if principal is None:  # a route without authentication
-        verdict = await limits.hit("address", client_address(scope), limits.per_address)
+        verdict = await address_verdict(limits, scope)
         if verdict and verdict.retry_after:
             raise refuse(verdict, scope, None, "requests from one address")
         return verdict
@@ -201,8 +222,7 @@ def rate_limited(app: ASGIApp) -> ASGIApp:
         if verdict is None:
             await app(scope, receive, send)
             return
-        extra = [(b"ratelimit-limit", str(verdict.limit).encode()),
-                 (b"ratelimit-remaining", str(verdict.remaining).encode())]
+        extra = verdict.raw_headers()
 
         async def send_with_limits(message: Message) -> None:
             if message["type"] == "http.response.start":

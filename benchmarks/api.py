@@ -112,10 +112,11 @@ def served(app: str, env: dict[str, str], factory: bool = False):
         proc.wait(15)
 
 
-def run_locust(host: str, user: str, users: int, seconds: int, rate: float, env: dict[str, str]) -> dict:
+def run_locust(host: str, user: str, users: int, seconds: int, rate: float, env: dict[str, str],
+               locustfile: Path = LOCUSTFILE) -> dict:
     with tempfile.TemporaryDirectory(prefix="vigil-locust-") as tmp:
         prefix = os.path.join(tmp, "run")
-        cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "-u", str(users),
+        cmd = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-u", str(users),
                "-r", str(users), "-t", f"{seconds}s", "--csv", prefix, "--host", host, "--only-summary",
                "--loglevel", "WARNING", user]
         subprocess.run(cmd, env={**env, "VIGIL_BENCH_USER_RATE": str(rate)}, cwd=ROOT,

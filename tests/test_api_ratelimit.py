@@ -152,3 +152,27 @@ async def test_two_processes_taking_blocks_never_let_more_than_the_limit_through
         assert len(incr_calls) == before + 1
     finally:
         await redis.aclose()
+
+
+async def test_a_process_asks_redis_when_the_window_ends_once_per_window(settings, incr_calls, monkeypatch):
+    import redis.asyncio as aioredis
+    from limits.aio.storage import RedisStorage
+
+    from api.ratelimit import RateLimits
+
+    asked, get_expiry = [], RedisStorage.get_expiry
+
+    async def counted(self, key):
+        asked.append(key)
+        return await get_expiry(self, key)
+    monkeypatch.setattr(RedisStorage, "get_expiry", counted)
+    redis = aioredis.from_url(settings.redis_url)
+    try:
+        first, later = RateLimits(settings, redis.connection_pool), RateLimits(settings, redis.connection_pool)
+        assert (await first.hit("key", "busy", 10_000)).remaining == 9_999  # opens the window
+        verdicts = [await later.hit("key", "busy", 10_000) for _ in range(500)]
+    finally:
+        await redis.aclose()
+    # Blocks of 100: the later process learns the window's end with its first block only.
+    assert len(incr_calls) == 1 + 5 and len(asked) == 1
+    assert [v.remaining for v in verdicts] == list(range(9_899, 9_399, -1))

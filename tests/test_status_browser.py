@@ -68,7 +68,7 @@ async def test_chromium_shows_statuses_bars_and_incident_and_axe_finds_nothing_s
         assert "Database unreachable" in incident and "The primary database stopped answering" in incident
         # The inline stylesheet ran: the content security policy allows it by its hash.
         assert await browser.evaluate(
-            "getComputedStyle(document.querySelector('li.bar-up')).backgroundColor") == "rgb(43, 138, 62)"
+            "getComputedStyle(document.querySelector('ol.bars > li:not([class])')).backgroundColor") == "rgb(43, 138, 62)"
         shot = tmp_path / "status-page.png"
         await browser.screenshot(shot)
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000

@@ -51,9 +51,10 @@ async def test_the_page_shows_statuses_90_bars_uptimes_and_hides_what_is_private
     assert 'data-status="partial_outage"' in html
     for key in ("website", "public-api", "database"):
         article = html.split(f'data-key="{key}"')[1].split("</article>")[0]
-        assert article.count('<li class="bar') == DAYS
+        bars = article.split('<ol class="bars"')[1].split("</ol>")[0]
+        assert len(re.findall(r'<li(?: class=(?:degraded|down|none))?><span>\d{4}-\d\d-\d\d: ', bars)) == DAYS
     outage = page["history"].outage_day
-    assert re.search(rf'<span class="tip">{outage}: 9\d\.\d\d % up, 1 h down</span>', html), "the outage day"
+    assert re.search(rf'<li class=down><span>{outage}: 9\d\.\d\d % up, 1 h down</span>', html), "the outage day"
     # Private: the monitors' own names, targets with credentials, regions.
     shown_target = "https://****@api-internal-7.internal.example/health"  # shown by choice, masked
     assert shown_target in html
@@ -265,3 +266,59 @@ async def test_the_demo_account_gets_its_status_page_once_and_vigil_up_prints_it
     assert (await client.get("/badge/demo/homepage/status.svg")).status_code == 200
     _print_tries("vgl_x_y", 8080, 8099)
     assert "status page: http://127.0.0.1:8080/status/demo " in capsys.readouterr().out
+
+
+async def test_a_cached_page_is_answered_before_the_middleware_with_the_routes_own_bytes_and_headers(
+        client, page, monkeypatch):
+    from api.stats.cache import AnswerCache
+    from api.status_pages.cache import forget_answers
+
+    asked = []
+    get = AnswerCache.get
+
+    async def counted(self, key, compute):
+        asked.append(key)
+        return await get(self, key, compute)
+    monkeypatch.setattr(AnswerCache, "get", counted)
+    for path, encoding in (("/status/acme", "gzip"), ("/status/acme", "identity"), ("/status/acme.json", "gzip"),
+                           ("/status/acme/feed.atom", "identity")):
+        h = {"Accept-Encoding": encoding}
+        forget_answers(client.app)
+        routed = await client.get(path, headers=h)  # computes and caches the answer
+        shortcut = await client.get(path, headers=h)
+        assert len(asked) == 1, (path, asked)  # the second never reached the route's cache lookup
+        asked.clear()
+        assert shortcut.status_code == routed.status_code == 200 and shortcut.content == routed.content
+        same = {k: v for k, v in routed.headers.items() if k not in ("x-request-id", "ratelimit-remaining")}
+        assert {k: v for k, v in shortcut.headers.items() if k in same} == same, path
+        assert set(shortcut.headers) == set(routed.headers), path
+        assert int(shortcut.headers["ratelimit-remaining"]) == int(routed.headers["ratelimit-remaining"]) - 1
+    assert shortcut.headers["content-type"] == "application/atom+xml; charset=utf-8"
+    # Both are timed under the route's own label.
+    from prometheus_client import REGISTRY
+
+    def timed() -> float:
+        return REGISTRY.get_sample_value("vigil_api_request_duration_seconds_count", {
+            "method": "GET", "route": "/status/{name}", "status": "200"}) or 0.0
+    before = timed()
+    await client.get("/status/acme.json")
+    assert timed() == before + 1
+
+
+async def test_cached_answers_are_rate_limited_too_and_refused_by_the_middleware(settings, db, account):
+    from litestar.testing import AsyncTestClient
+
+    from api.app import create_app
+
+    write_history(db, account[0], ["web"], days=2)
+    mid = db.execute("SELECT id FROM monitors").fetchone()[0]
+    limited = Settings(**{**settings.model_dump(), "rate_limit_address_per_minute": 4})
+    async with AsyncTestClient(app=create_app(limited)) as c:
+        r = await c.post(P, headers={"Authorization": f"Bearer {account[1]}"}, json={
+            "slug": "acme", "title": "Acme", "sections": [{"name": "Web", "monitors": [
+                {"monitor_id": mid, "display_name": "Website"}]}]})
+        assert r.status_code == 201, r.text
+        answers = [await c.get("/status/acme") for _ in range(6)]
+    assert [a.status_code for a in answers] == [200] * 4 + [429] * 2
+    assert [a.headers["ratelimit-remaining"] for a in answers[:4]] == ["3", "2", "1", "0"]
+    assert "requests from one address" in answers[4].json()["detail"] and answers[4].headers["retry-after"]

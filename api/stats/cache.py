@@ -49,6 +49,15 @@ class AnswerCache:
                 return future.result()
         return await asyncio.shield(self._start(key, compute, now))
 
+    def fresh(self, key: Hashable) -> Any:
+        """The answer to ``key`` if it is computed and not expired, else None, without
+        waiting or starting anything (for callers that answer a hit on a faster path and
+        ask through ``get`` otherwise)."""
+        hit = self._entries.get(key)
+        if hit is None or time.monotonic() >= hit[0] or not _succeeded(hit[1]):
+            return None
+        return hit[1].result()
+
     def _start(self, key: Hashable, compute: Callable[[], Awaitable[Any]], now: float) -> asyncio.Future:
         if len(self._entries) >= MAX_ENTRIES:
             self._entries = {k: v for k, v in self._entries.items() if v[0] + self.seconds > now}

@@ -22,6 +22,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.exceptions import ValidationException
 from litestar.params import FromPath, FromQuery
+from litestar.types import Scope
 
 from aggregator.windows import window_stats
 from api.errors import NotFound
@@ -66,20 +67,40 @@ def _both(body: bytes | None) -> Answer | None:
     return None if body is None else (body, gzip.compress(body, 6))
 
 
+def delivery(scope: Scope, answer: Answer, fmt: str, private: bool, accept_encoding: str) -> tuple[bytes, dict[str, str]]:
+    """The body to send and its headers, for the handlers here and for the middleware that
+    answers fresh cached pages before the others (shortcut.py)."""
+    seconds = int(scope["litestar_app"].state.settings.status_cache_seconds)
+    headers = {"content-type": MEDIA[fmt], "cache-control": f"{'private' if private else 'public'}, max-age={seconds}",
+               "vary": "Accept-Encoding"}
+    body = answer[0]
+    if "gzip" in accept_encoding:
+        body, headers["content-encoding"] = answer[1], "gzip"
+    if private:
+        headers["x-robots-tag"] = "noindex"
+    if fmt == "html":
+        scope["vigil.csp"] = render.PAGE_POLICY  # type: ignore[typeddict-unknown-key]
+    return body, headers
+
+
 def _respond(request: Request, answer: Answer | None, fmt: str, private: bool = False) -> Response:
     if answer is None:
         raise NotFound("no such status page")
-    seconds = int(request.app.state.settings.status_cache_seconds)
-    headers = {"Cache-Control": f"{'private' if private else 'public'}, max-age={seconds}",
-               "Vary": "Accept-Encoding"}
-    body = answer[0]
-    if "gzip" in request.headers.get("accept-encoding", ""):
-        body, headers["Content-Encoding"] = answer[1], "gzip"
-    if private:
-        headers["X-Robots-Tag"] = "noindex"
-    if fmt == "html":
-        request.scope["vigil.csp"] = render.PAGE_POLICY  # type: ignore[typeddict-unknown-key]
-    return Response(body, media_type=MEDIA[fmt], headers=headers)
+    body, headers = delivery(request.scope, answer, fmt, private, request.headers.get("accept-encoding", ""))
+    return Response(body, headers=headers)  # the content type given, as is
+
+
+def page_format(name: str) -> tuple[str, str]:
+    """(page key, format) of the last part of a /status/ path."""
+    for suffix, fmt in FORMATS.items():
+        if name.endswith(suffix):
+            return name[:-len(suffix)], fmt
+    return name, "html"
+
+
+def page_answer_key(key: str, fmt: str) -> tuple[str, str, str]:
+    """The public cache's key of a page's answer in a format."""
+    return ("page", key, fmt)
 
 
 async def _page(request: Request, key: str, fmt: str) -> Response:
@@ -98,16 +119,13 @@ async def _page(request: Request, key: str, fmt: str) -> Response:
         if fmt == "atom":
             return _both(render.atom(app, snapshot, page["id"], base))
         return _both(render.html(app, snapshot, base))
-    answer = await answers(app).get(("page", key, fmt), compute)
+    answer = await answers(app).get(page_answer_key(key, fmt), compute)
     return _respond(request, answer, fmt, private=key.startswith(LINK_PREFIX))
 
 
 @get("/status/{name:str}", **PUBLIC)
 async def status_page(request: Request, name: FromPath[str]) -> Response:
-    for suffix, fmt in FORMATS.items():
-        if name.endswith(suffix):
-            return await _page(request, name[:-len(suffix)], fmt)
-    return await _page(request, name, "html")
+    return await _page(request, *page_format(name))
 
 
 @get("/status/{name:str}/feed.atom", **PUBLIC)

@@ -3,10 +3,11 @@ uptime bars, uptime over 24 h, 7, 30 and 90 days and an hourly response-time ser
 incidents the team posted; ongoing and upcoming maintenance.
 
 Figures come from the stores the stats API reads: finished days from the daily rollups,
-the days not rolled yet and the last 24 hours from the window functions (aggregator.windows:
-rollups plus raw rows for the open part), the current status from the slot rule
-(vigil_slots). 7, 30 and 90 days are that many UTC days up to today, the days the bars
-show, so the figures and the bars always agree. Slots inside maintenance count as checked
+the days not rolled yet and the last 24 hours from the parts the window functions read
+(clean rolled hours, raw slots for the rest), slot counts only, for all monitors in one
+statement (status_figures); the current status from the slot rule (vigil_slots). 7, 30 and
+90 days are that many UTC days up to today, the days the bars show, so the figures and the
+bars always agree. Slots inside maintenance count as checked
 (the stats API's excluded_slots is not applied here).
 
 The result holds only what the public may see: display names, never the monitor's own
@@ -16,12 +17,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from aggregator.windows import window_stats
 from api.stats.figures import ms
 from api.stats.service import STALE_INTERVALS, reading
 from vigil.masking import mask_url
@@ -42,56 +43,76 @@ def floor_day(t: datetime) -> datetime:
     return t.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def _current_params(ids: list[int], now: datetime, longest_s: int) -> dict[str, Any]:
+    interval = timedelta(seconds=longest_s)
+    return {"ids": ids, "from": now - STALE_INTERVALS * interval, "to": now + interval}
+
+
 async def current_slots(conn: AsyncConnection, ids: list[int], now: datetime, longest_s: int) -> dict[int, dict]:
     """Each monitor's newest slot within STALE_INTERVALS of the longest interval (judged per
     monitor by ``status``). Never prepared: a generic plan would not know which chunks the
     range covers and would probe every chunk's index."""
-    interval = timedelta(seconds=longest_s)
-    cur = await conn.execute(sql("status_current"), {"ids": ids, "from": now - STALE_INTERVALS * interval,
-                                                     "to": now + interval}, prepare=False)
+    cur = await conn.execute(sql("status_current"), _current_params(ids, now, longest_s), prepare=False)
     return {r["monitor_id"]: r for r in await cur.fetchall()}
 
 
+@lru_cache(maxsize=4096)
 def uptime_pct(up: int, down: int) -> float | None:
+    """Cached: most of a page's 1,800 days have the same counts."""
     return round(100 * up / (up + down), 3) if up + down else None
 
 
-async def _days(conn: AsyncConnection, ids: list[int], today: datetime, now: datetime) -> dict[int, dict]:
-    """{monitor: {day: (up, down, slots)}} for the DAYS days up to today: rolled-up days from
-    rollup_1d, the rest (usually today alone) from the window functions."""
-    first = today - (DAYS - 1) * DAY
-    out: dict[int, dict] = defaultdict(dict)
-    for r in await (await conn.execute(sql("status_days"), {"ids": ids, "from": first, "to": today + DAY})).fetchall():
-        out[r["monitor_id"]][r["bucket"]] = (r["up_slots"], r["down_slots"], r["slots"])
-    rolled = (await (await conn.execute(sql("status_days_rolled_until"))).fetchone() or {}).get("rolled_until")
-    # Without any rolled day yet (an aggregator that never ran), only today and yesterday are
-    # read from the window functions: ninety of them would make one answer slow.
-    day = max(first, floor_day(rolled) if rolled else today - DAY)
-    while day <= today:
-        for s in await window_stats(conn, ids, day, min(day + DAY, now)):
-            out[s["monitor_id"]][day] = (s["up_slots"], s["down_slots"], s["slots"])
-        day += DAY
+class Figures(NamedTuple):
+    """A monitor's slot counts per day (DAYS days up to today, oldest first) and over the
+    last 24 hours."""
+    up: list[int]
+    down: list[int]
+    slots: list[int]
+    up_24h: int
+    down_24h: int
+
+
+def _figure_params(ids: list[int], today: datetime, now: datetime) -> dict[str, Any]:
+    return {"ids": ids, "first": today - (DAYS - 1) * DAY, "today": today, "now": now, "since": now - DAY}
+
+
+def _figures(rows: list[dict[str, Any]]) -> dict[int, Figures]:
+    out = {}
+    for r in rows:
+        up, down, slots = [0] * DAYS, [0] * DAYS, [0] * DAYS
+        for i, u, d, n in zip(r["day_index"] or (), r["up"] or (), r["down"] or (), r["slots"] or (), strict=True):
+            up[i], down[i], slots[i] = u, d, n
+        out[r["monitor_id"]] = Figures(up, down, slots, r["up_24h"], r["down_24h"])
     return out
 
 
-def _bars(days: dict, today: datetime, interval_s: int) -> list[dict[str, Any]]:
-    """One bar per day, oldest first; a bar's up and down slots stay in "_counts"."""
-    bars = []
-    for i in range(DAYS - 1, -1, -1):
-        day = today - i * DAY
-        up, down, slots = days.get(day, (0, 0, 0))
-        bars.append({"date": day.date().isoformat(), "uptime_pct": uptime_pct(up, down),
-                     "down_s": down * interval_s, "slots": slots, "_counts": (up, down)})
-    return bars
+async def slot_figures(conn: AsyncConnection, ids: list[int], today: datetime, now: datetime) -> dict[int, Figures]:
+    """Every monitor's figures in two statements (sql/queries/status.sql): the bounds of each
+    part, then the counts, planned with those bounds (never prepared: a generic plan would
+    not know which chunks they cover)."""
+    params = _figure_params(ids, today, now)
+    params |= await (await conn.execute(sql("status_figure_bounds"), params)).fetchone()
+    return _figures(await (await conn.execute(sql("status_figures"), params, prepare=False)).fetchall())
 
 
-def _uptimes(bars: list[dict[str, Any]], day24: dict | None) -> dict[str, float | None]:
+def _dates(today: datetime) -> list[str]:
+    return [(today - i * DAY).date().isoformat() for i in range(DAYS - 1, -1, -1)]
+
+
+def _bars(f: Figures | None, dates: list[str], interval_s: int) -> list[dict[str, Any]]:
+    """One bar per day, oldest first."""
+    if f is None:
+        return [{"date": d, "uptime_pct": None, "down_s": 0, "slots": 0} for d in dates]
+    return [{"date": d, "uptime_pct": uptime_pct(u, dn), "down_s": dn * interval_s, "slots": n}
+            for d, u, dn, n in zip(dates, f.up, f.down, f.slots, strict=True)]
+
+
+def _uptimes(f: Figures | None) -> dict[str, float | None]:
     """Uptime over the last 24 h, and over the last 7, 30 and 90 bars (days up to today)."""
-    out = {"24h": None if day24 is None or day24["uptime"] is None else round(100 * day24["uptime"], 3)}
-    counts = [b.pop("_counts") for b in bars]
-    for name, n in UPTIME_DAYS.items():
-        out[name] = uptime_pct(sum(c[0] for c in counts[-n:]), sum(c[1] for c in counts[-n:]))
-    return out
+    if f is None:
+        return {"24h": None, **dict.fromkeys(UPTIME_DAYS)}
+    return {"24h": uptime_pct(f.up_24h, f.down_24h),
+            **{name: uptime_pct(sum(f.up[-n:]), sum(f.down[-n:])) for name, n in UPTIME_DAYS.items()}}
 
 
 def _status(current: dict | None, now: datetime, interval_s: int, in_maintenance: bool) -> str:
@@ -117,6 +138,23 @@ def _names(ids: list[int], shown: dict[int, str]) -> list[str]:
     return [shown[i] for i in ids if i in shown]
 
 
+def after_layout(page: dict[str, Any], layout: list[dict[str, Any]], now: datetime,
+                 ) -> list[tuple[str, dict[str, Any], bool | None]]:
+    """The statements a snapshot runs once it has the page's layout, in this order: (query
+    name, parameters, prepare). status_figures follows with status_figure_bounds' answer
+    added to that statement's parameters."""
+    ids = sorted({r["monitor_id"] for r in layout if r["monitor_id"] is not None})
+    longest = max((r["interval_s"] for r in layout if r["monitor_id"] is not None), default=60)
+    account = {"account_id": page["account_id"], "ids": ids}
+    return [("status_current", _current_params(ids, now, longest), False),
+            ("status_figure_bounds", _figure_params(ids, floor_day(now), now), None),
+            ("status_hourly_latency", {"ids": ids, "to": now, "from": now.replace(
+                minute=0, second=0, microsecond=0) - CHART_HOURS * HOUR}, None),
+            ("status_page_incidents", {**account, "since": now - RESOLVED_SHOWN, "limit": MAX_INCIDENTS}, None),
+            ("status_page_maintenance", {**account, "from": now, "to": now + MAINTENANCE_AHEAD,
+                                         "limit": MAX_MAINTENANCE}, None)]
+
+
 async def page_snapshot(pool: AsyncConnectionPool, page: dict[str, Any], now: datetime | None = None,
                         ) -> dict[str, Any]:
     """The public content of ``page`` (a row of status_page_by_*) as a JSON-ready dict."""
@@ -125,40 +163,38 @@ async def page_snapshot(pool: AsyncConnectionPool, page: dict[str, Any], now: da
     async with reading(pool) as conn:
         layout = await (await conn.execute(sql("status_page_layout"), {"page_id": page["id"]})).fetchall()
         ids = sorted({r["monitor_id"] for r in layout if r["monitor_id"] is not None})
-        account = {"account_id": page["account_id"], "ids": ids}
-        longest = max((r["interval_s"] for r in layout if r["monitor_id"] is not None), default=60)
-        current = await current_slots(conn, ids, now, longest)
-        days = await _days(conn, ids, today, now) if ids else {}
-        day24 = {s["monitor_id"]: s for s in await window_stats(conn, ids, now - DAY, now)} if ids else {}
-        latency: dict[int, list] = defaultdict(list)
-        for r in await (await conn.execute(sql("status_hourly_latency"), {
-                "ids": ids, "from": now.replace(minute=0, second=0, microsecond=0) - CHART_HOURS * HOUR,
-                "to": now})).fetchall():
-            latency[r["monitor_id"]].append({"time": r["bucket"], "p50_ms": ms(r["p50_us"]),
-                                             "p95_ms": ms(r["p95_us"])})
-        incidents = await (await conn.execute(sql("status_page_incidents"), {
-            **account, "since": now - RESOLVED_SHOWN, "limit": MAX_INCIDENTS})).fetchall()
-        maintenance = await (await conn.execute(sql("status_page_maintenance"), {
-            **account, "from": now, "to": now + MAINTENANCE_AHEAD, "limit": MAX_MAINTENANCE})).fetchall()
+        # The statements that need only the layout go in one round trip; then the figures,
+        # which need the bounds (as slot_figures reads them).
+        statements = after_layout(page, layout, now)
+        async with conn.pipeline():
+            cursors = [await conn.execute(sql(name), params, prepare=prepare) for name, params, prepare in statements]
+        current_rows, bounds, hourly, incidents, maintenance = [await c.fetchall() for c in cursors]
+        figures = _figures(await (await conn.execute(sql("status_figures"), statements[1][1] | bounds[0],
+                                                     prepare=False)).fetchall()) if ids else {}
+    current = {r["monitor_id"]: r for r in current_rows}
+    latency: dict[int, list] = defaultdict(list)
+    for r in hourly:
+        latency[r["monitor_id"]].append({"time": r["bucket"], "p50_ms": ms(r["p50_us"]), "p95_ms": ms(r["p95_us"])})
 
     shown = {r["monitor_id"]: r["display_name"] for r in layout if r["monitor_id"] is not None}
     under_maintenance = {m for w in maintenance if w["starts_at"] <= now
                          for m in ([w["monitor_id"]] if w["monitor_id"] else ids)}
     sections: list[dict[str, Any]] = []
+    dates = _dates(today)
     for r in layout:
         if not sections or sections[-1]["_id"] != r["section_id"]:
             sections.append({"_id": r["section_id"], "name": r["section_name"], "monitors": []})
         if r["monitor_id"] is None:
             continue
         mid, interval = r["monitor_id"], r["interval_s"]
-        bars = _bars(days.get(mid, {}), today, interval)
         sections[-1]["monitors"].append({
             "name": r["display_name"], "key": r["key"],
             "status": _status(current.get(mid), now, interval, mid in under_maintenance),
             "last_checked": current[mid]["slot"] if mid in current else None,
             "target": mask_url(r["target"]) if r["show_target"] else None,
             "badges": r["badges"] and page["visibility"] == "public",
-            "uptime_pct": _uptimes(bars, day24.get(mid)), "days": bars, "latency": latency.get(mid, [])})
+            "uptime_pct": _uptimes(figures.get(mid)), "days": _bars(figures.get(mid), dates, interval),
+            "latency": latency.get(mid, [])})
     for s in sections:
         del s["_id"]
     statuses = [m["status"] for s in sections for m in s["monitors"]]

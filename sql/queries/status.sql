@@ -73,16 +73,87 @@ SELECT DISTINCT ON (s.monitor_id) s.monitor_id, s.slot, s.status
 FROM vigil_slots(%(ids)s::integer[], %(from)s, %(to)s) s
 ORDER BY s.monitor_id, s.slot DESC;
 
--- name: status_days
--- Rolled-up days of the monitors (quorum view).
-SELECT d.monitor_id, d.bucket, d.slots, d.up_slots, d.down_slots, d.missed_slots
-FROM rollup_1d d
-WHERE d.monitor_id = ANY (%(ids)s::integer[]) AND d.region_id = 0
-  AND d.bucket >= %(from)s AND d.bucket < %(to)s;
+-- name: status_figure_bounds
+-- Where status_figures reads each part from, as constants for it (so the planner excludes
+-- chunks at plan time): whole days from rollup_1d before day_from (the first day not rolled
+-- up, usually today); clean rolled hours from rollup_1h in [lo, hi); raw slots from tail_from
+-- on (the hours not rolled yet, from hi, and the hours that got late rows, from the first of
+-- them); and the head of the last 24 hours, [head_from, head_to), from raw slots when its
+-- hour is rolled, since the 24 hours start inside it. The same parts vigil_window_parts
+-- reads (sql/functions/windows.sql), without the histograms a page does not show.
+WITH wm AS (
+    SELECT coalesce(max(s.rolled_until) FILTER (WHERE s.width = interval '1 hour'), '-infinity') AS hourly,
+           max(s.rolled_until) FILTER (WHERE s.width = interval '1 day') AS daily,
+           vigil_raw_kept_from() AS raw_from
+    FROM rollup_state s
+), b AS (
+    -- Without any rolled day (an aggregator that never ran), yesterday and today are read
+    -- from hours and raw slots.
+    SELECT d.day_from, l.lo, wm.raw_from,
+           greatest(l.lo, least(time_bucket(interval '1 hour', %(now)s::timestamptz), wm.hourly)) AS hi
+    FROM wm,
+         LATERAL (SELECT greatest(%(first)s::timestamptz, least(%(today)s::timestamptz,
+                      coalesce(time_bucket(interval '1 day', wm.daily), %(today)s::timestamptz - interval '1 day')))
+                  AS day_from) AS d,
+         LATERAL (SELECT least(d.day_from, time_bucket(interval '1 hour', %(since)s::timestamptz)) AS lo) AS l
+)
+SELECT b.day_from, b.lo, b.hi,
+       greatest(b.raw_from, least(b.hi, (SELECT min(r.bucket) FROM rollup_dirty r
+                                         WHERE r.monitor_id = ANY (%(ids)s::integer[])
+                                           AND r.bucket >= greatest(b.lo, b.raw_from) AND r.bucket < b.hi)))
+           AS tail_from,
+       greatest(%(since)s::timestamptz, b.raw_from) AS head_from,
+       least(time_bucket(interval '1 hour', %(since)s::timestamptz + interval '1 hour' - interval '1 microsecond'),
+             b.hi) AS head_to
+FROM b;
 
--- name: status_days_rolled_until
--- Days before this are rolled up; the rest come from the window functions.
-SELECT rolled_until FROM rollup_state WHERE width = '1 day';
+-- name: status_figures
+-- Per monitor, in one statement: slot counts of each day from first to today (day_index 0 =
+-- first; days without slots left out) and of the last 24 hours [since, now), under the region
+-- quorum (region_id 0 rollups; raw slots judged by vigil_slots). The bounds come from
+-- status_figure_bounds; a dirty (monitor, hour) is read from raw, not from its rollup.
+WITH dirty AS (
+    SELECT r.monitor_id, r.bucket FROM rollup_dirty r
+    WHERE r.monitor_id = ANY (%(ids)s::integer[]) AND r.bucket >= %(tail_from)s AND r.bucket < %(hi)s
+), pieces AS (
+    -- whole: counts toward its day; every piece from since on counts toward the 24 hours
+    SELECT h.monitor_id, h.bucket AS t, h.up_slots AS up, h.down_slots AS down, h.slots, true AS whole
+    FROM rollup_1h h
+    WHERE h.monitor_id = ANY (%(ids)s::integer[]) AND h.region_id = 0
+      AND h.bucket >= %(lo)s AND h.bucket < %(hi)s
+      AND NOT EXISTS (SELECT 1 FROM dirty d WHERE d.monitor_id = h.monitor_id AND d.bucket = h.bucket)
+    UNION ALL
+    SELECT s.monitor_id, s.slot, (s.status = 'up')::int, (s.status = 'down')::int, 1, true
+    FROM vigil_slots(%(ids)s::integer[], %(tail_from)s, %(now)s) s
+    WHERE s.slot >= %(hi)s
+       OR EXISTS (SELECT 1 FROM dirty d WHERE d.monitor_id = s.monitor_id
+                  AND d.bucket = time_bucket(interval '1 hour', s.slot))
+    UNION ALL
+    SELECT s.monitor_id, s.slot, (s.status = 'up')::int, (s.status = 'down')::int, 1, false
+    FROM vigil_slots(%(ids)s::integer[], %(head_from)s, %(head_to)s) s
+    WHERE NOT EXISTS (SELECT 1 FROM dirty d WHERE d.monitor_id = s.monitor_id
+                      AND d.bucket = time_bucket(interval '1 hour', s.slot))
+), days AS (
+    SELECT r.monitor_id, r.bucket AS day, r.up_slots AS up, r.down_slots AS down, r.slots
+    FROM rollup_1d r
+    WHERE r.monitor_id = ANY (%(ids)s::integer[]) AND r.region_id = 0
+      AND r.bucket >= %(first)s AND r.bucket < %(day_from)s
+    UNION ALL
+    SELECT p.monitor_id, time_bucket(interval '1 day', p.t), sum(p.up), sum(p.down), sum(p.slots)
+    FROM pieces p WHERE p.whole AND p.t >= %(day_from)s
+    GROUP BY 1, 2
+)
+SELECT m.id AS monitor_id, d.day_index, d.up, d.down, d.slots,
+       coalesce(w.up, 0)::integer AS up_24h, coalesce(w.down, 0)::integer AS down_24h
+FROM unnest(%(ids)s::integer[]) AS m(id)
+-- The arrays in any order, the same for all four (one aggregation's input order): day_index
+-- places each value.
+LEFT JOIN (SELECT days.monitor_id, array_agg(days.day::date - %(first)s::date) AS day_index,
+                  array_agg(days.up::integer) AS up, array_agg(days.down::integer) AS down,
+                  array_agg(days.slots::integer) AS slots
+           FROM days GROUP BY days.monitor_id) AS d ON d.monitor_id = m.id
+LEFT JOIN (SELECT p.monitor_id, sum(p.up) AS up, sum(p.down) AS down
+           FROM pieces p WHERE p.t >= %(since)s GROUP BY p.monitor_id) AS w ON w.monitor_id = m.id;
 
 -- name: status_hourly_latency
 -- Median and p95 latency per rolled-up hour (quorum view) for the response-time charts.
