@@ -13,11 +13,11 @@ TimeoutError, judged by the caller like aiohttp's. A check whose URL carries cre
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
 import ssl
 import time
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, partial
 from types import SimpleNamespace
 from typing import Any
 
@@ -38,10 +38,17 @@ def parse_url(target: str) -> URL:
 
 @lru_cache(maxsize=16_384)
 def _literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
+    """Whether the host is an address rather than a name, judged as aiohttp judges it:
+    anything with a colon, or digits and dots; of the latter only the dotted quad is taken
+    (the legacy forms ``127.1``, ``2130706433`` would map onto other addresses)."""
+    if ":" in host:
+        return True
+    if not host.replace(".", "").isdigit():
         return False
+    parts = host.split(".")
+    if len(parts) != 4 or not all(p.isascii() and 1 <= len(p) <= 3 and (p == "0" or p[0] != "0") and int(p) <= 255
+                                  for p in parts):
+        raise LeanFailure(ErrorKind.protocol, f"{host} - is not a canonical IPv4 address")
     return True
 
 
@@ -107,12 +114,15 @@ class LeanHttp:
         follow, redirects = opts.max_redirects > 0, 0
         while True:
             ex = await self._exchange(url, method, headers, body, opts, marks, follow)
-            if not (follow and ex.status in REDIRECTS and ex.location is not None):
-                data, truncated = ex.body()
-                return ex.status, data, truncated, redirects
+            if not (follow and ex.status in REDIRECTS):
+                return (ex.status, *ex.body(), redirects)
+            # Counted, and held against the limit, before the Location is looked at: a redirect
+            # status without one ends the chain, as aiohttp has it.
             redirects += 1
             if redirects >= opts.max_redirects:
                 raise LeanFailure(ErrorKind.too_many_redirects, f"more than {redirects} redirects")
+            if ex.location is None:
+                return (ex.status, *ex.body(), redirects)
             if (ex.status == 303 and method != "HEAD") or (ex.status in (301, 302) and method == "POST"):
                 method, body = "GET", None
             target = redirect_url(url, ex.location)
@@ -123,23 +133,24 @@ class LeanHttp:
     async def _exchange(self, url: URL, method: str, headers: dict[str, str], body: bytes | None,
                         opts: Any, marks: SimpleNamespace, follow: bool) -> Exchange:
         loop = asyncio.get_running_loop()
-        exchange = Exchange(loop, opts.max_body_bytes, method == "HEAD", follow)
-        transport = await self._connect(loop, url, exchange, marks,
-                                        (self.insecure if opts.tls_skip_verify else self.verified)
-                                        if url.scheme == "https" else None, opts.tls_skip_verify)
+        new_exchange = partial(Exchange, loop, opts.max_body_bytes, method == "HEAD", follow)
+        context = (self.insecure if opts.tls_skip_verify else self.verified) if url.scheme == "https" else None
+        transport, exchange = await self._connect(loop, url, new_exchange, marks, context, opts.tls_skip_verify)
         try:
             head = request_head(method, url, headers, body)
             transport.write(head + body if body else head)
             marks.sent = time.perf_counter()
             await exchange.done
         finally:
-            if not exchange.done.done():
+            if not exchange.done.done() or exchange.done.cancelled():  # a timeout cancels the wait
                 transport.abort()
-        marks.headers = exchange.headers_at
+            if exchange.headers_at:  # the answer's head came, even if its body then failed
+                marks.headers = exchange.headers_at
         return exchange
 
-    async def _connect(self, loop: asyncio.AbstractEventLoop, url: URL, exchange: Exchange,
-                       marks: SimpleNamespace, context: ssl.SSLContext | None, insecure: bool) -> asyncio.Transport:
+    async def _connect(self, loop: asyncio.AbstractEventLoop, url: URL, new_exchange: Callable[[], Exchange],
+                       marks: SimpleNamespace, context: ssl.SSLContext | None, insecure: bool
+                       ) -> tuple[asyncio.Transport, Exchange]:
         host, port = url.raw_host or "", url.port or 80
         if host.endswith(".."):
             host = host.rstrip(".") + "."
@@ -161,14 +172,14 @@ class LeanHttp:
         last: Exception | None = None
         for family, address in addresses:  # in order, as aiohttp tries them
             try:
-                return await self._open(loop, family, address, port, host, exchange, marks, context, shown)
+                return await self._open(loop, family, address, port, host, new_exchange(), marks, context, shown)
             except LeanFailure as exc:
                 last = exc
         raise last or LeanFailure(ErrorKind.dns, f"{shown} [no address]")
 
     async def _open(self, loop: asyncio.AbstractEventLoop, family: int, address: str, port: int, host: str,
                     exchange: Exchange, marks: SimpleNamespace, context: ssl.SSLContext | None,
-                    shown: str) -> asyncio.Transport:
+                    shown: str) -> tuple[asyncio.Transport, Exchange]:
         # The guard judges the numeric address about to be connected to, as the socket
         # factory does; connect is given that address, never a name, so nothing is
         # resolved in between.
@@ -177,6 +188,7 @@ class LeanHttp:
         try:
             transport, _ = await loop.create_connection(lambda: exchange, address, port, family=family)
         except OSError as exc:
+            exchange.done.cancel()  # nobody will wait for an answer on this connection
             if isinstance(exc, TimeoutError):
                 raise
             raise _connect_failure(exc, shown) from None
@@ -185,6 +197,7 @@ class LeanHttp:
             try:
                 transport = await loop.start_tls(transport, exchange, context, server_hostname=host.rstrip("."))
             except BaseException as exc:
+                exchange.done.cancel()
                 transport.abort()
                 if isinstance(exc, ssl.SSLError):  # certificate errors included
                     raise LeanFailure(ErrorKind.tls, f"{shown} [{type(exc).__name__}: {exc}]") from None
@@ -197,7 +210,7 @@ class LeanHttp:
         else:
             marks.cert_der = None
         marks.tls_end = time.perf_counter()
-        return transport
+        return transport, exchange
 
 
 def _connect_failure(exc: OSError, shown: str) -> LeanFailure:
