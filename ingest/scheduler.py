@@ -32,8 +32,9 @@ from vigil.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Longest time the scheduler goes without reading every monitor, changed or not.
-FULL_REFRESH_SECONDS = 60.0
+# Longest time the scheduler goes without reading every monitor, changed or not: a
+# backstop for edits made in SQL without touching updated_at.
+FULL_REFRESH_SECONDS = 300.0
 
 
 class Scheduler:
@@ -50,17 +51,9 @@ class Scheduler:
     async def refresh(self) -> None:
         async with self.pool.connection() as conn:
             rows = await (await conn.execute(sql("schedule_monitors"))).fetchall()
-        per_region: dict[str, list] = defaultdict(list)
-        region_ids: dict[str, int] = {}
-        for mid, kind, target, interval_s, timeout_ms, expectations, region, region_id in rows:
-            if isinstance(expectations, str):
-                expectations = json.loads(expectations)
-            attempts = int(expectations.get("attempts", 1)) if expectations else 1
-            spec = MonitorSpec(id=mid, kind=kind, target=target, timeout_ms=timeout_ms,
-                               expectations=expectations or {}, attempts=attempts, interval_s=interval_s)
-            per_region[region].append((mid, interval_s, spec.payload()))
-            region_ids[region] = region_id
-        self.tables = {r: (region_ids[r], SlotTable.build(entries)) for r, entries in per_region.items()}
+        # In a thread: for 100,000 monitors this takes about a second, which would otherwise
+        # hold up the tick loop and every slot due meanwhile.
+        self.tables = await asyncio.to_thread(_slot_tables, rows)
 
     async def tick(self, now: int | None = None) -> int:
         """Enqueue every due slot up to ``now`` + lead for every region; returns jobs enqueued.
@@ -109,9 +102,8 @@ class Scheduler:
 
     async def refresh_if_changed(self) -> bool:
         """Refresh when the monitors may have changed since the last refresh. Reading and
-        indexing every monitor costs the scheduler's loop about 10 µs a monitor, too much to
-        repeat every few seconds for 100,000 that did not change; a full read still happens
-        at least every FULL_REFRESH_SECONDS."""
+        indexing 100,000 monitors costs about a second of CPU, too much to repeat every few
+        seconds when none changed; a full read still happens every FULL_REFRESH_SECONDS."""
         async with self.pool.connection() as conn:
             fingerprint = await (await conn.execute(sql("schedule_fingerprint"))).fetchone()
         if fingerprint == self._fingerprint and time.monotonic() - self._full_refresh < FULL_REFRESH_SECONDS:
@@ -137,6 +129,21 @@ class Scheduler:
                 except Exception as exc:
                     log.warning("missed-slot sweep failed (%s: %s); retrying", type(exc).__name__, exc)
             await _wait(stop, min(self.settings.scheduler_refresh_seconds, self.settings.missed_sweep_seconds))
+
+
+def _slot_tables(rows: list[tuple]) -> dict[str, tuple[int, SlotTable[tuple]]]:
+    """Per region: its id and the slot table of its monitors' job payloads."""
+    per_region: dict[str, list] = defaultdict(list)
+    region_ids: dict[str, int] = {}
+    for mid, kind, target, interval_s, timeout_ms, expectations, region, region_id in rows:
+        if isinstance(expectations, str):
+            expectations = json.loads(expectations)
+        attempts = int(expectations.get("attempts", 1)) if expectations else 1
+        spec = MonitorSpec(id=mid, kind=kind, target=target, timeout_ms=timeout_ms,
+                           expectations=expectations or {}, attempts=attempts, interval_s=interval_s)
+        per_region[region].append((mid, interval_s, spec.payload()))
+        region_ids[region] = region_id
+    return {r: (region_ids[r], SlotTable.build(entries)) for r, entries in per_region.items()}
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
