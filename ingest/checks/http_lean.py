@@ -169,12 +169,12 @@ class LeanHttp:
                 raise LeanFailure(ErrorKind.dns, f"{shown} [{exc.strerror or exc}]") from None
             marks.dns_end = time.perf_counter()
             addresses = [(socket.AF_INET6 if ":" in h["host"] else socket.AF_INET, h["host"]) for h in hosts]
-        last: Exception | None = None
+        last: LeanFailure | None = None
         for family, address in addresses:  # in order, as aiohttp tries them
             try:
                 return await self._open(loop, family, address, port, host, new_exchange(), marks, context, shown)
             except LeanFailure as exc:
-                last = exc
+                last = LeanFailure(exc.kind, exc.message)  # without the traceback that refers back here
         raise last or LeanFailure(ErrorKind.dns, f"{shown} [no address]")
 
     async def _open(self, loop: asyncio.AbstractEventLoop, family: int, address: str, port: int, host: str,

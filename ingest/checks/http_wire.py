@@ -108,7 +108,7 @@ class Exchange(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
-        if self.done.done():
+        if self.done.done() or self.parser is None:
             return
         try:
             self.parser.feed_data(data)
@@ -139,6 +139,8 @@ class Exchange(asyncio.Protocol):
             self.framed = True
 
     def on_headers_complete(self) -> None:
+        if self.done.done():
+            return
         status = self.parser.get_status_code()
         if 100 <= status < 200 and status != 101:  # informational: the real answer follows
             self.location, self.framed, self.decode = None, False, None
@@ -177,10 +179,15 @@ class Exchange(asyncio.Protocol):
 
     def _finish(self) -> None:
         self.done.set_result(None)
-        if self.transport is not None:
-            self.transport.close()
+        self._close()
 
     def _fail(self, kind: ErrorKind, message: str) -> None:
         self.done.set_exception(LeanFailure(kind, message))
+        self._close()
+
+    def _close(self) -> None:
         if self.transport is not None:
             self.transport.close()
+        # The parser refers to this protocol and the transport may too: leave no cycle for
+        # the (deliberately rare) cyclic collections of a worker to find.
+        self.parser = self.transport = None  # type: ignore[assignment]
