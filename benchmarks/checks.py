@@ -4,11 +4,20 @@ the same run Prometheus blackbox_exporter probing the same target at the same ra
 
     python -m benchmarks.checks            # 1,000 checks/s (10,000 monitors every 10 s), 60 s
     python -m benchmarks.checks --quick    # 300 checks/s, 15 s
+    python -m benchmarks.checks --scale    # 100,000 monitors every 60 s (1,667 checks/s), 120 s
+    python -m benchmarks.checks --monitors 100000 --interval 60 --soak-minutes 30 --no-baseline
     python -m benchmarks.checks --observe  # the pipeline alone, observability off and on
 
 With --observe the pipeline runs four times, observability off, on, on, off (so a drift
 in the machine's load hits both alike), and observability_cpu_overhead = CPU per check
-with / without - 1 (on: JSON logs and traces at a 1 % sample, benchmarks/observe.py).
+with / without - 1 (on: metrics served and scraped, JSON logs and traces at a 1 % sample,
+benchmarks/observe.py).
+
+Measurement starts once results are flowing (the worker and scheduler have started) plus
+a warm-up. ``--soak-minutes N`` measures N minutes and reports every process's resident
+memory at the start and the end of the window; ``rss_growth`` is the largest relative
+growth among the scheduler, the worker and Redis (PostgreSQL's, which grows as its
+buffers fill, is reported beside). The baseline probes for at most 60 s of the same rate.
 
 CPU is each process's own accounting (/proc/<pid>/stat, user + system) over the measured
 window: for Vigil the scheduler, the worker and redis-server; for the baseline the
@@ -35,16 +44,17 @@ from vigil.migrate import migrate
 from vigil.settings import Settings
 
 INTERVAL_S = 10
+SCALE = (100_000, 60, 120)  # --scale: monitors, interval, measured seconds
 
 
-def add_monitors(dsn: str, n: int, target: str) -> list[int]:
+def add_monitors(dsn: str, n: int, target: str, interval_s: int) -> list[int]:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("INSERT INTO accounts (name) VALUES ('bench')")
         conn.execute("INSERT INTO regions (name) VALUES ('local') ON CONFLICT DO NOTHING")
         return [r[0] for r in conn.execute(
             "INSERT INTO monitors (account_id, name, kind, target, interval_s, timeout_ms, created_at, updated_at) "
             "SELECT 1, 'm' || g, 'http', %s, %s, 2000, now(), now() "
-            "FROM generate_series(1, %s) g RETURNING id", (target, INTERVAL_S, n))]
+            "FROM generate_series(1, %s) g RETURNING id", (target, interval_s, n))]
 
 
 def spawn(settings: Settings, command: str, **env: str) -> subprocess.Popen:
@@ -53,8 +63,8 @@ def spawn(settings: Settings, command: str, **env: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "vigil", command], env=full_env)
 
 
-def window_figures(dsn: str, ids: list[int], t0: int, t1: int) -> dict:
-    expected = sum(len(slots_between(t0, t1, INTERVAL_S, phase_for(m, INTERVAL_S))) for m in ids)
+def window_figures(dsn: str, ids: list[int], interval_s: int, t0: int, t1: int) -> dict:
+    expected = sum(len(slots_between(t0, t1, interval_s, phase_for(m, interval_s))) for m in ids)
     with psycopg.connect(dsn) as conn:
         real, up, p50, p99 = conn.execute(
             "SELECT count(*), count(*) FILTER (WHERE up), "
@@ -66,14 +76,29 @@ def window_figures(dsn: str, ids: list[int], t0: int, t1: int) -> dict:
             "lateness_p50_s": (p50 or 0) / 1000, "lateness_p99_s": (p99 or 0) / 1000}
 
 
-def run_pipeline(target: str, monitors: int, seconds: int, warmup: int, profile: str | None,
-                 env: dict[str, str] | None = None) -> dict:
+def wait_for_results(dsn: str, limit_s: float = 120) -> None:
+    """Until the first results are stored: the worker and scheduler have started."""
+    deadline = time.monotonic() + limit_s
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while not conn.execute("SELECT EXISTS (SELECT FROM check_results)").fetchone()[0]:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"no check results after {limit_s:.0f} s: the pipeline did not start")
+            time.sleep(0.5)
+
+
+def memory_of(pids: dict[str, list[int]]) -> dict[str, float]:
+    return {name: sum(rss_mb(p) for p in group if os.path.exists(f"/proc/{p}")) for name, group in pids.items()}
+
+
+def run_pipeline(target: str, monitors: int, interval_s: int, seconds: int, warmup: int,
+                 profile: str | None, env: dict[str, str] | None = None) -> dict:
     with throwaway_postgres() as pg, throwaway_redis() as redis:
         settings = Settings(database_url=pg.dsn, redis_url=redis.url)
         migrate(settings)
-        ids = add_monitors(pg.dsn, monitors, target)
+        ids = add_monitors(pg.dsn, monitors, target, interval_s)
         procs = {name: spawn(settings, name, **(env or {})) for name in ("scheduler", "worker")}
         try:
+            wait_for_results(pg.dsn)
             time.sleep(warmup)
             postmaster = int((pg.datadir / "postmaster.pid").read_text().split()[0])
             ours = {"scheduler": procs["scheduler"].pid, "worker": procs["worker"].pid, "redis": redis.proc.pid}
@@ -82,15 +107,17 @@ def run_pipeline(target: str, monitors: int, seconds: int, warmup: int, profile:
             if profile:  # py-spy (pip install py-spy) samples the worker through the window
                 subprocess.Popen(["py-spy", "record", "-p", str(ours["worker"]), "-d", str(seconds), "-r", "200",
                                   "-f", "raw", "-o", profile, "--nonblocking"])
+            groups = {k: [pid] for k, pid in ours.items()} | {"postgres": [postmaster, *children_of(postmaster)]}
+            rss0 = memory_of(groups)
             cpu0 = {k: cpu_of([pid]) for k, pid in ours.items()}
-            pg0 = cpu_of([postmaster, *children_of(postmaster)])
+            pg0 = cpu_of(groups["postgres"])
             time.sleep(seconds)
             cpu1 = {k: cpu_of([pid]) for k, pid in ours.items()}
             pg1 = cpu_of([postmaster, *children_of(postmaster)])
+            rss1 = memory_of(groups | {"postgres": [postmaster, *children_of(postmaster)]})
             t1 = t0 + seconds
-            worker_rss = rss_mb(procs["worker"].pid)
             time.sleep(3)  # the window's last checks and flushes land
-            figures = window_figures(pg.dsn, ids, t0, t1)
+            figures = window_figures(pg.dsn, ids, interval_s, t0, t1)
         finally:
             for p in procs.values():
                 p.terminate()
@@ -98,9 +125,14 @@ def run_pipeline(target: str, monitors: int, seconds: int, warmup: int, profile:
                 p.wait(30)
     checked = max(1, figures["checked"])
     per_process = {f"{k}_cpu_ms_per_check": (cpu1[k] - cpu0[k]) * 1000 / checked for k in cpu0}
+    growth = {k: (rss1[k] - rss0[k]) / rss0[k] if rss0[k] else 0.0 for k in rss0}
     return {**figures, **per_process, "checks_per_s": figures["checked"] / seconds,
             "cpu_ms_per_check": sum(per_process.values()),
-            "postgres_cpu_ms_per_check": (pg1 - pg0) * 1000 / checked, "worker_rss_mb": worker_rss}
+            "postgres_cpu_ms_per_check": (pg1 - pg0) * 1000 / checked, "worker_rss_mb": rss1["worker"],
+            "rss_mb_start": {k: round(v, 1) for k, v in rss0.items()},
+            "rss_mb_end": {k: round(v, 1) for k, v in rss1.items()},
+            "rss_growth": max(growth[k] for k in ("scheduler", "worker", "redis")),
+            "postgres_rss_growth": growth["postgres"]}
 
 
 async def read_response(reader: asyncio.StreamReader) -> bytes:
@@ -171,7 +203,7 @@ def main_observe(rate: int, seconds: int, warmup: int) -> None:
             metrics_env, urls = observability_env(mode == "on", ("scheduler", "worker"))
             env = {**observe_env(sink), **metrics_env} if mode == "on" else PLAIN_ENV
             with scraping(urls):
-                r = run_pipeline(target, monitors, seconds, warmup, None, env)
+                r = run_pipeline(target, monitors, INTERVAL_S, seconds, warmup, None, env)
             runs[mode].append(r)
             print(f"  {r['checks_per_s']:.0f} checks/s, {r['cpu_ms_per_check']:.4f} ms CPU/check "
                   f"(worker {r['worker_cpu_ms_per_check']:.4f}), missed {r['missed']}")
@@ -185,39 +217,63 @@ def main_observe(rate: int, seconds: int, warmup: int) -> None:
           "missed": sum(r["missed"] for rs in runs.values() for r in rs)})
 
 
-def main(quick: bool, rate: int | None, seconds: int | None, profile: str | None) -> None:
-    rate = rate or (300 if quick else 1000)
-    seconds = seconds or (15 if quick else 60)
-    monitors = rate * INTERVAL_S
+def main(monitors: int, interval_s: int, seconds: int, warmup: int, profile: str | None,
+         baseline: bool, soak: bool) -> None:
+    rate = monitors / interval_s
     with nginx() as target:
-        print(f"Vigil: {monitors} monitors every {INTERVAL_S} s ({rate} checks/s) for {seconds} s ...", flush=True)
-        vigil = run_pipeline(target, monitors, seconds, warmup=4 if quick else 8, profile=profile)
+        print(f"Vigil: {monitors} monitors every {interval_s} s ({rate:.0f} checks/s) for {seconds} s ...", flush=True)
+        vigil = run_pipeline(target, monitors, interval_s, seconds, warmup, profile)
         print(f"  {vigil['checks_per_s']:.0f} checks/s, {vigil['cpu_ms_per_check']:.3f} ms CPU/check "
               f"(scheduler {vigil['scheduler_cpu_ms_per_check']:.3f}, worker {vigil['worker_cpu_ms_per_check']:.3f}, "
               f"redis {vigil['redis_cpu_ms_per_check']:.3f}; PostgreSQL beside: {vigil['postgres_cpu_ms_per_check']:.3f}), "
               f"lateness p99 "
               f"{vigil['lateness_p99_s']:.3f} s, missed {vigil['missed']}, worker RSS {vigil['worker_rss_mb']:.0f} MB")
-        print(f"blackbox_exporter: {rate} probes/s for {seconds} s ...", flush=True)
-        bbe = run_blackbox(target, rate, seconds)
-        print(f"  {bbe['probes_per_s']:.0f} probes/s ({bbe['probes_ok']} ok), "
-              f"{bbe['bbe_cpu_ms_per_probe']:.3f} ms CPU/probe")
-    ratio = vigil["cpu_ms_per_check"] / bbe["bbe_cpu_ms_per_probe"]
-    print(f"CPU per check vs blackbox_exporter: {ratio:.2f} (goal <= 0.5)")
-    emit({"benchmark": "checks", "rate": rate, "seconds": seconds, "monitors": monitors,
-          "checks_per_s": round(vigil["checks_per_s"], 1), "cpu_ms_per_check": round(vigil["cpu_ms_per_check"], 4),
-          **{f"{k}_cpu_ms_per_check": round(vigil[f"{k}_cpu_ms_per_check"], 4)
-             for k in ("scheduler", "worker", "redis", "postgres")},
-          "bbe_cpu_ms_per_probe": round(bbe["bbe_cpu_ms_per_probe"], 4), "bbe_probes_per_s": round(bbe["probes_per_s"], 1),
-          "cpu_ratio_vs_bbe": round(ratio, 3), "lateness_p50_s": round(vigil["lateness_p50_s"], 3),
-          "lateness_p99_s": round(vigil["lateness_p99_s"], 3), "missed": vigil["missed"],
-          "checks_up": vigil["up"], "worker_rss_mb": round(vigil["worker_rss_mb"], 1)})
+        print(f"  RSS MB at start {vigil['rss_mb_start']}, at end {vigil['rss_mb_end']}: "
+              f"growth {vigil['rss_growth']:.3f} (PostgreSQL {vigil['postgres_rss_growth']:.3f})")
+        bbe = None
+        if baseline:
+            probe_s = min(seconds, 60)
+            print(f"blackbox_exporter: {rate:.0f} probes/s for {probe_s} s ...", flush=True)
+            bbe = run_blackbox(target, round(rate), probe_s)
+            print(f"  {bbe['probes_per_s']:.0f} probes/s ({bbe['probes_ok']} ok), "
+                  f"{bbe['bbe_cpu_ms_per_probe']:.3f} ms CPU/probe")
+    figures = {"benchmark": "checks", "rate": round(rate, 1), "seconds": seconds, "monitors": monitors,
+               "interval_s": interval_s, "checks_per_s": round(vigil["checks_per_s"], 1),
+               "cpu_ms_per_check": round(vigil["cpu_ms_per_check"], 4),
+               **{f"{k}_cpu_ms_per_check": round(vigil[f"{k}_cpu_ms_per_check"], 4)
+                  for k in ("scheduler", "worker", "redis", "postgres")},
+               "lateness_p50_s": round(vigil["lateness_p50_s"], 3), "lateness_p99_s": round(vigil["lateness_p99_s"], 3),
+               "missed": vigil["missed"], "checks_up": vigil["up"], "worker_rss_mb": round(vigil["worker_rss_mb"], 1),
+               "rss_growth": round(vigil["rss_growth"], 4), "postgres_rss_growth": round(vigil["postgres_rss_growth"], 4)}
+    if soak:
+        figures |= {"rss_mb_start": vigil["rss_mb_start"], "rss_mb_end": vigil["rss_mb_end"]}
+    if bbe:
+        ratio = vigil["cpu_ms_per_check"] / bbe["bbe_cpu_ms_per_probe"]
+        print(f"CPU per check vs blackbox_exporter: {ratio:.3f} (goal <= 0.25)")
+        figures |= {"bbe_cpu_ms_per_probe": round(bbe["bbe_cpu_ms_per_probe"], 4),
+                    "bbe_probes_per_s": round(bbe["probes_per_s"], 1), "cpu_ratio_vs_bbe": round(ratio, 3)}
+    emit(figures)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text}")
+    return value
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="300 checks/s for 15 s instead of 1,000 for 60 s")
-    parser.add_argument("--rate", type=int, help="checks per second (overrides the mode's)")
-    parser.add_argument("--seconds", type=int, help="measured seconds (overrides the mode's)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="300 checks/s for 15 s instead of 1,000 for 60 s")
+    mode.add_argument("--scale", action="store_true", help="100,000 monitors every 60 s, measured for 120 s")
+    parser.add_argument("--rate", type=_positive, help="checks per second, as monitors every 10 s (overrides the mode's)")
+    parser.add_argument("--monitors", type=_positive, help="monitors (overrides the mode's)")
+    parser.add_argument("--interval", type=_positive, help="seconds between a monitor's checks (overrides the mode's)")
+    parser.add_argument("--seconds", type=_positive, help="measured seconds (overrides the mode's)")
+    parser.add_argument("--soak-minutes", type=_positive, metavar="N",
+                        help="measure N minutes and report every process's RSS at start and end")
+    parser.add_argument("--no-baseline", action="store_true", help="skip blackbox_exporter")
     parser.add_argument("--profile", metavar="FILE", help="record a py-spy profile of the worker (raw format)")
     parser.add_argument("--observe", action="store_true",
                         help="measure the CPU cost of JSON logs and 1 %% traces (no blackbox_exporter run)")
@@ -225,5 +281,13 @@ if __name__ == "__main__":
     if args.observe:
         main_observe(args.rate or (300 if args.quick else 1000), args.seconds or (15 if args.quick else 60),
                      warmup=4 if args.quick else 8)
-    else:
-        main(args.quick, args.rate, args.seconds, args.profile)
+        raise SystemExit(0)
+    monitors, interval, seconds = SCALE if args.scale else ((300 if args.quick else 1000) * INTERVAL_S, INTERVAL_S,
+                                                            15 if args.quick else 60)
+    if args.rate and args.monitors:
+        parser.error("give --rate or --monitors, not both")
+    interval = args.interval or interval
+    monitors = args.monitors or (args.rate * interval if args.rate else monitors)
+    seconds = args.soak_minutes * 60 if args.soak_minutes else (args.seconds or seconds)
+    main(monitors, interval, seconds, warmup=2 if args.quick else 5, profile=args.profile,
+         baseline=not args.no_baseline, soak=bool(args.soak_minutes))

@@ -89,3 +89,22 @@ async def test_scheduler_enqueues_each_region_on_its_own_queue(settings, db, acc
     # Each monitor travels as MonitorSpec's fields, its interval last: the slot's time
     # budget for retries inside the slot.
     assert all(len(m) == 7 and m[6] == 10 for m in info.args[2])
+
+
+async def test_monitors_are_read_again_only_when_they_changed(settings, db, account):
+    add_monitors(db, account[0], 5, "http://127.0.0.1:9/", interval_s=10)
+    s = await _scheduler(settings)
+    try:
+        assert await s.refresh_if_changed()  # the first look always reads them
+        assert not await s.refresh_if_changed()
+        (new_id,) = add_monitors(db, account[0], 1, "http://127.0.0.1:9/", interval_s=10)
+        assert await s.refresh_if_changed()
+        assert any(new_id in {p[0] for p in phase} for phase in s.tables["local"][1].by_interval[10].values())
+        db.execute("UPDATE monitors SET enabled = false, updated_at = now() WHERE id = %s", (new_id,))
+        assert await s.refresh_if_changed()
+        assert not any(new_id in {p[0] for p in phase} for phase in s.tables["local"][1].by_interval[10].values())
+        db.execute("DELETE FROM monitors WHERE id = (SELECT min(id) FROM monitors)")
+        assert await s.refresh_if_changed()
+        assert not await s.refresh_if_changed()
+    finally:
+        await _close(s)

@@ -105,3 +105,26 @@ async def test_health_report_is_503_when_redis_is_unreachable_or_the_writer_stop
     assert status == 503 and body["status"] == "degraded"
     assert any(p.startswith("redis:") for p in body["problems"]) and "writer stopped" in body["problems"]
     assert body["buffer_limit"] == 10 and "queue_lag_s" not in body
+
+
+@pytest.mark.timeout(60)
+def test_a_stored_job_result_keeps_no_copy_of_the_batch(settings, db, account):
+    import pickle
+
+    from arq.constants import result_key_prefix
+
+    target = CountingTarget()
+    ids = add_monitors(db, account[0], 50, target.url + "/ok")
+    monitors = [[m, "http", target.url + "/ok", 2000, {}, 1] for m in ids]
+    _enqueue(settings, "chk:local:r", int(time.time()), region_id(db, "local"), monitors)
+    proc = _worker(settings)
+    r = sync_redis.Redis.from_url(settings.redis_url)
+    try:
+        stored = wait_until(lambda: r.get(result_key_prefix + "chk:local:r"), within_s=30)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
+        r.close()
+    result = pickle.loads(stored)
+    assert result["s"] and result["r"] == 50 and result["a"] == ()  # the id is still held; the batch is not
+    assert len(stored) < 400

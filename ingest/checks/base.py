@@ -7,7 +7,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import aiohttp
 from psycopg_pool import AsyncConnectionPool
@@ -15,6 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.constants import ErrorKind
 from vigil.netguard import Policy
+
+if TYPE_CHECKING:
+    from ingest.checks.http_lean import LeanHttp
 
 
 @dataclass(slots=True, frozen=True)
@@ -92,6 +95,8 @@ class CheckContext:
     # Trust for verified TLS (HTTPS and tls checks); None = the system's CA store. Lets a
     # deployment (or a test) trust a private CA.
     tls_context: ssl.SSLContext | None = None
+    # The lean client for plain HTTP(S) checks; None sends every HTTP check through aiohttp.
+    http_lean: LeanHttp | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
 

@@ -1,5 +1,7 @@
 """HTTP(S) check: one request on a fresh connection, redirects followed up to a limit,
-the body read up to a cap, then status, keyword and JSON assertions."""
+the body read up to a cap, then status, keyword and JSON assertions. The request goes
+through the lean client (http_lean.py) when the context has one and it covers the URL,
+otherwise through aiohttp; both leave the same marks and fail with the same kinds."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from ingest.checks.base import (
 )
 from ingest.checks.certinfo import from_der
 from ingest.checks.headers import MAX_HEADER_BYTES, MAX_HEADERS, check_headers, check_name, check_value
+from ingest.checks.http_lean import LeanFailure
 from ingest.checks.http_transport import current_marks
 from vigil.constants import ErrorKind
 from vigil.netguard import BlockedTarget, default_port, valid_port
@@ -103,6 +106,8 @@ def _timings(marks: SimpleNamespace, start: float, end: float) -> Timings:
 
 def classify(exc: BaseException, marks: SimpleNamespace, timeout_ms: int) -> CheckResult | None:
     """Map a client exception to a failure kind; None for exceptions that are our bugs."""
+    if isinstance(exc, LeanFailure):
+        return CheckResult.failure(exc.kind, exc.message)
     cause = getattr(exc, "os_error", None)
     if isinstance(exc, BlockedTarget) or isinstance(cause, BlockedTarget):
         return CheckResult.failure(ErrorKind.blocked_target, str(cause or exc))
@@ -151,7 +156,8 @@ def _assert_body(opts: HttpOptions, data: bytes, truncated: bool) -> CheckResult
 
 
 async def _request(spec: MonitorSpec, opts: HttpOptions, ctx: CheckContext, marks: SimpleNamespace
-                   ) -> tuple[int, bytes, bool, dict[str, Any]]:
+                   ) -> tuple[int, bytes, bool, int]:
+    """(status, body up to the cap, whether there was more, redirects followed) by aiohttp."""
     token = current_marks.set(marks)
     try:
         async with ctx.http.request(
@@ -161,13 +167,8 @@ async def _request(spec: MonitorSpec, opts: HttpOptions, ctx: CheckContext, mark
             ssl=False if opts.tls_skip_verify else (ctx.tls_context or True),
             trace_request_ctx=marks, timeout=aiohttp.ClientTimeout(total=spec.timeout_ms / 1000),
         ) as resp:
-            detail: dict[str, Any] = {}
-            if getattr(marks, "cert_der", None):
-                detail["certificate"] = from_der(marks.cert_der).as_dict()
-            if resp.history:
-                detail["redirects"] = len(resp.history)
             data, truncated = await _read_capped(resp, opts.max_body_bytes)
-            return resp.status, data, truncated, detail
+            return resp.status, data, truncated, len(resp.history)
     finally:
         current_marks.reset(token)
 
@@ -175,8 +176,12 @@ async def _request(spec: MonitorSpec, opts: HttpOptions, ctx: CheckContext, mark
 async def check(spec: MonitorSpec, opts: HttpOptions, ctx: CheckContext) -> CheckResult:
     marks = SimpleNamespace()
     start = time.perf_counter()
+    lean = ctx.http_lean
     try:
-        status, data, truncated, detail = await _request(spec, opts, ctx, marks)
+        if lean is not None and lean.covers(spec.target):
+            status, data, truncated, redirects = await lean.request(spec.target, opts, spec.timeout_ms / 1000, marks)
+        else:
+            status, data, truncated, redirects = await _request(spec, opts, ctx, marks)
     except Exception as exc:
         failure = classify(exc, marks, spec.timeout_ms)
         if failure is None:
@@ -188,7 +193,12 @@ async def check(spec: MonitorSpec, opts: HttpOptions, ctx: CheckContext) -> Chec
     failure = (CheckResult.failure(ErrorKind.http_status, f"unexpected status {status}")
                if not ok_status else _assert_body(opts, data, truncated))
     result = failure or CheckResult(up=True)
-    result.status_code, result.timings, result.detail = status, timings, detail
+    result.status_code, result.timings = status, timings
+    # The certificate of the last hop (the connection layer reads it during the handshake).
+    if getattr(marks, "cert_der", None):
+        result.detail["certificate"] = from_der(marks.cert_der).as_dict()
+    if redirects:
+        result.detail["redirects"] = redirects
     return result
 
 

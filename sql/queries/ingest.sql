@@ -10,6 +10,15 @@ JOIN regions r ON r.name = ANY (m.regions)
 WHERE m.enabled
 ORDER BY m.id;
 
+-- name: schedule_fingerprint
+-- What changes whenever schedule_monitors' answer can: monitors added, removed or updated
+-- (every update sets updated_at), and regions added or removed. Cheap beside reading every
+-- monitor, so the scheduler reads them again only when this changes.
+SELECT count(*), coalesce(sum(m.id), 0), max(m.updated_at),
+       (SELECT count(*) FROM regions), (SELECT coalesce(sum(id), 0) FROM regions)
+FROM monitors m
+WHERE m.enabled;
+
 -- name: recent_results
 SELECT time, region_id, up, error_kind, status_code, latency_us, connect_us, ttfb_us,
        lateness_ms, attempts
