@@ -50,6 +50,8 @@ class Scheduler:
         # handed to the worker with its next check (once), so that check's line names it.
         self.requests: dict[tuple[str, int], str] = {}
         self._handed: dict[tuple[str, int], str] = {}
+        self._fingerprint: tuple | None = None
+        self._full_refresh = -1e9
 
     def _note_requests(self, recent: dict[tuple[str, int], str]) -> None:
         self.requests = {k: rid for k, rid in recent.items() if self._handed.get(k) != rid}
@@ -61,8 +63,6 @@ class Scheduler:
         found = {spec[0]: rid for spec in batch if (rid := self.requests.pop((region, spec[0]), None))}
         self._handed.update(((region, mid), rid) for mid, rid in found.items())
         return found or None
-        self._fingerprint: tuple | None = None
-        self._full_refresh = -1e9
 
     async def refresh(self) -> None:
         with tracing.span("scheduler.refresh"):
