@@ -38,7 +38,9 @@ class Browser:
         self._events: dict[str, asyncio.Future] = {}
 
     async def __aenter__(self) -> Browser:
-        self._profile = tempfile.TemporaryDirectory(prefix="vigil-chromium-")
+        # Chromium's helper processes may still be writing into the profile for a moment after
+        # the browser itself exits; what they leave behind is not the test's concern.
+        self._profile = tempfile.TemporaryDirectory(prefix="vigil-chromium-", ignore_cleanup_errors=True)
         # --no-sandbox: the tests run as root, where Chromium's sandbox refuses to start.
         self._proc = await asyncio.create_subprocess_exec(
             chromium() or "chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
