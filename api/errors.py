@@ -32,6 +32,11 @@ def _body(status: int, detail: str, extra: list | None = None, headers: dict | N
     return Response(content, status_code=status, headers=headers)
 
 
+def field_error(_: Request, exc: Exception) -> Response:
+    """400 for a domain error that names the field it is about (``exc.field``)."""
+    return _body(400, str(exc), [{"key": getattr(exc, "field", None), "message": str(exc)}])
+
+
 def validation_error(_: Request, exc: ValidationError) -> Response:
     extra = [{"key": ".".join(str(p) for p in e["loc"]) or None, "message": e["msg"]} for e in exc.errors()]
     fields = ", ".join(x["key"] for x in extra if x["key"]) or "body"

@@ -62,10 +62,14 @@ GROUP_TAG = "lognormal"  # `vigil seed` tags every third monitor with it
 def seed(dsn: str, monitors: int, days: int) -> tuple[str, list[int]]:
     """`vigil seed`'s history (two regions, one-minute checks) and a read API key of its
     account; returns (key, monitor ids)."""
-    plan = SeedPlan(monitors=monitors, days=days, regions=["eu", "us"])
+    return seed_account(dsn, SeedPlan(monitors=monitors, days=days, regions=["eu", "us"]), "read")
+
+
+def seed_account(dsn: str, plan: SeedPlan, scope: str) -> tuple[str, list[int]]:
+    """``plan``'s history and an API key of ``scope`` for its account; returns (key, monitor ids)."""
     seed_history(dsn, plan, progress=False)
     with psycopg.connect(dsn, autocommit=True) as conn:
-        account_id, key = create_account_with_key(conn, plan.account, "read")
+        account_id, key = create_account_with_key(conn, plan.account, scope)
         ids = [r[0] for r in conn.execute("SELECT id FROM monitors WHERE account_id = %s ORDER BY id", (account_id,))]
         conn.execute("ANALYZE")
     return key, ids

@@ -28,6 +28,7 @@ import psycopg
 import redis
 
 from benchmarks import capacity_model
+from benchmarks.checks import add_monitors
 from benchmarks.harness import emit, throwaway_postgres, throwaway_redis
 from benchmarks.targets import children_of, cpu_of, nginx, rss_mb
 from ingest.slots import phase_for, slots_between
@@ -44,16 +45,6 @@ def other_benchmark(name: str, quick: bool) -> dict:
     out = subprocess.run([sys.executable, "-m", f"benchmarks.{name}", *(["--quick"] if quick else [])],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def add_monitors(dsn: str, n: int, target: str, interval_s: int) -> list[int]:
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("INSERT INTO accounts (name) VALUES ('capacity')")
-        conn.execute("INSERT INTO regions (name) VALUES ('local') ON CONFLICT DO NOTHING")
-        return [r[0] for r in conn.execute(
-            "INSERT INTO monitors (account_id, name, kind, target, interval_s, timeout_ms, created_at, updated_at) "
-            "SELECT 1, 'm' || g, 'http', %s, %s, 2000, now(), now() FROM generate_series(1, %s) g RETURNING id",
-            (target, interval_s, n))]
 
 
 def spawn(settings: Settings, command: str, *args: str) -> subprocess.Popen:

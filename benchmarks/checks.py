@@ -40,6 +40,7 @@ from benchmarks.harness import emit, observability_env, scraping, throwaway_post
 from benchmarks.observe import PLAIN_ENV, observe_env, trace_sink
 from benchmarks.targets import blackbox_exporter, children_of, cpu_of, nginx, rss_mb
 from ingest.slots import phase_for, slots_between
+from vigil.constants import ErrorKind
 from vigil.migrate import migrate
 from vigil.settings import Settings
 
@@ -71,7 +72,7 @@ def window_figures(dsn: str, ids: list[int], interval_s: int, t0: int, t1: int) 
             "percentile_cont(0.5) WITHIN GROUP (ORDER BY lateness_ms), "
             "percentile_cont(0.99) WITHIN GROUP (ORDER BY lateness_ms) "
             "FROM check_results WHERE time >= to_timestamp(%s) AND time < to_timestamp(%s) "
-            "AND error_kind <> 13", (t0, t1)).fetchone()
+            "AND error_kind <> %s", (t0, t1, int(ErrorKind.missed))).fetchone()
     return {"expected": expected, "checked": real, "up": up, "missed": expected - real,
             "lateness_p50_s": (p50 or 0) / 1000, "lateness_p99_s": (p99 or 0) / 1000}
 

@@ -35,15 +35,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from aggregator import rollup
 from aggregator.seed import SeedPlan
-from aggregator.seed import seed as seed_history
-from benchmarks.api import CAPACITY_USERS, ROOT, SERVER_PIDS, cpu_seconds, run_locust, served
+from benchmarks.api import CAPACITY_USERS, ROOT, SERVER_PIDS, cpu_seconds, run_locust, seed_account, served
 from benchmarks.harness import emit, throwaway_postgres, throwaway_redis
-from vigil.accounts import create_account_with_key
 from vigil.migrate import migrate
 from vigil.settings import Settings
 
@@ -53,13 +50,7 @@ PAGE = "/status/bench"
 
 
 def seed(dsn: str) -> tuple[str, list[int]]:
-    plan = SeedPlan(monitors=MONITORS, days=DAYS, regions=["eu"], interval_s=INTERVAL)
-    seed_history(dsn, plan, progress=False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        account_id, key = create_account_with_key(conn, plan.account, "write")
-        ids = [r[0] for r in conn.execute("SELECT id FROM monitors WHERE account_id = %s ORDER BY id", (account_id,))]
-        conn.execute("ANALYZE")
-    return key, ids
+    return seed_account(dsn, SeedPlan(monitors=MONITORS, days=DAYS, regions=["eu"], interval_s=INTERVAL), "write")
 
 
 async def materialise(dsn: str) -> int:

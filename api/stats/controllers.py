@@ -10,7 +10,7 @@ from litestar import Controller, MediaType, Request, Response, get
 from litestar.params import FromPath, QueryParameter
 from pydantic import BaseModel
 
-from api.errors import NotFound
+from api.errors import NotFound, field_error
 from api.stats.cache import AnswerCache
 from api.stats.schemas import DowntimesRead, GroupStatsRead, RegionsRead, SeriesRead, StatsRead, StatusRead
 from api.stats.service import StatsService
@@ -41,15 +41,10 @@ async def _answer(request: Request, schema: type[BaseModel], key: tuple,
     return Response(await cache.get((request.user.account_id, *key), encoded), media_type=MediaType.JSON)
 
 
-def _bad_window(_: Request, exc: BadWindow) -> Response:
-    return Response({"status_code": 400, "detail": str(exc), "extra": [{"key": exc.field, "message": str(exc)}]},
-                    status_code=400)
-
-
 class MonitorStatsController(Controller):
     path = "/monitors/{monitor_id:int}"
     tags = ["stats"]
-    exception_handlers = {BadWindow: _bad_window}
+    exception_handlers = {BadWindow: field_error}
 
     @get("/stats", operation_id="getMonitorStats")
     async def stats(self, request: Request, monitor_id: FromPath[int], window: WindowParam = None,
@@ -93,7 +88,7 @@ class MonitorStatsController(Controller):
 class GroupStatsController(Controller):
     path = "/stats"
     tags = ["stats"]
-    exception_handlers = {BadWindow: _bad_window}
+    exception_handlers = {BadWindow: field_error}
 
     @get(operation_id="getGroupStats")
     async def group_stats(self, request: Request,

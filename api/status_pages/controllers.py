@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, TypeVar
 
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from api.errors import field_error
 from api.status_pages.cache import forget_answers
 from api.status_pages.schemas import (
     BadgeRead,
@@ -34,15 +35,10 @@ def _changed(request: Request, answer: T) -> T:
     return answer
 
 
-def _bad_monitor(_: Request, exc: BadMonitor) -> Response:
-    return Response({"status_code": 400, "detail": str(exc), "extra": [{"key": exc.field, "message": str(exc)}]},
-                    status_code=400)
-
-
 class StatusPageController(Controller):
     path = "/status-pages"
     tags = ["status pages"]
-    exception_handlers = {BadMonitor: _bad_monitor}
+    exception_handlers = {BadMonitor: field_error}
 
     @post(operation_id="createStatusPage")
     async def create_page(self, request: Request, data: JSONBody[PageCreate]) -> PageRead:
