@@ -17,6 +17,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.plugins.pydantic import PydanticPlugin
 from litestar.template.config import TemplateConfig
 
 from api.auth import ApiKeyAuth, count_key_uses, follow_revocations
@@ -105,6 +106,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     operator = Router(f"{API_PREFIX}/operator", route_handlers=[OperatorController],
                       middleware=[DefineMiddleware(OperatorAuth)], security=[{"operatorToken": []}])
     app = Litestar(
+        # Field aliases name the fields in the OpenAPI document ("from"/"to" of the stats answers).
+        plugins=[PydanticPlugin(prefer_alias=True)],
         route_handlers=[Router(API_PREFIX, route_handlers=ROUTE_HANDLERS, guards=[scope_guard]), operator,
                         *PUBLIC_HANDLERS, *([metrics] if settings.metrics else [])],
         # Public status pages, feeds and badges (api/status_pages/templates/, autoescaped).

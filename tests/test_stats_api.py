@@ -254,3 +254,15 @@ async def test_daily_series_of_one_region_fills_days_without_results(client, aut
     assert (points[1]["up_slots"], points[1]["down_slots"], points[1]["missed_slots"]) == (n["up"], n["down"], n["missed"])
     assert points[1]["latency_p95_ms"] == pytest.approx(percentile(seeded.of("shop", "us"), 0.95), rel=0.01)
     assert points[0]["uptime_pct"] is None and points[2]["latency_p50_ms"] is None
+
+
+@pytest.mark.parametrize(("path", "schema"), [("stats", "StatsRead"), ("regions", "RegionsRead"),
+                                              ("series", "SeriesRead"), ("downtimes", "DowntimesRead")])
+async def test_answers_carry_exactly_the_fields_the_openapi_document_names(client, auth, seeded, path, schema):
+    document = (await client.get("/api/v1/schema/openapi.json")).json()
+    declared = document["components"]["schemas"][schema]
+    shop = seeded.monitors["shop"]
+    r = await client.get(f"/api/v1/monitors/{shop['id']}/{path}", params=WINDOW, headers=auth)
+    assert r.status_code == 200, r.text
+    keys = set(r.json())
+    assert set(declared["required"]) <= keys <= set(declared["properties"]), (keys, declared["required"])

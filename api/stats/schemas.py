@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 SlotStatus = Literal["up", "down", "missed"]
 
@@ -16,7 +16,10 @@ COVERED = ("the part of the window the figures cover: equal to from/to unless re
 
 class Read(BaseModel):
     """Windows serialise as "from"/"to" like the query parameters (start/end inside, since
-    "from" is a Python keyword; Litestar dumps models without aliases, hence the serializer)."""
+    "from" is a Python keyword). The aliases put "from"/"to" in the OpenAPI document; the
+    models are dumped without aliases, hence the serializer."""
+
+    model_config = ConfigDict(populate_by_name=True)
 
     @model_serializer(mode="wrap")
     def _window_keys(self, handler: SerializerFunctionWrapHandler) -> dict:
@@ -57,8 +60,8 @@ class MonitorStats(SlotCounts):
 
 
 class StatsRead(MonitorStats):
-    start: datetime = Field(description='serialised as "from"')
-    end: datetime = Field(description='serialised as "to"')
+    start: datetime = Field(alias="from", description="the window's start")
+    end: datetime = Field(alias="to", description="the window's end")
     covered_from: datetime = Field(description=COVERED)
     covered_to: datetime = Field(description=COVERED)
     region: str | None = None
@@ -75,8 +78,8 @@ class MonitorWindow(Read):
     """The window one monitor's answer covers."""
 
     monitor_id: int
-    start: datetime = Field(description='serialised as "from"')
-    end: datetime = Field(description='serialised as "to"')
+    start: datetime = Field(alias="from", description="the window's start")
+    end: datetime = Field(alias="to", description="the window's end")
     covered_from: datetime = Field(description=COVERED)
     covered_to: datetime = Field(description=COVERED)
 
