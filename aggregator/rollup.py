@@ -1,4 +1,4 @@
-"""Materialise rollup_1h and rollup_1d from check_results, incrementally.
+"""Materialise rollup_1h, rollup_1d, rollup_7d and rollup_28d from check_results, incrementally.
 
 State: rollup_state holds how far each width is rolled (a watermark); rollup_dirty lists the
 (monitor, hour) pairs that got rows after they may have been rolled (marked by a trigger, see
@@ -9,7 +9,9 @@ sql/functions/late_rows.sql). One run:
    dropped since is discarded: rebuilding from what is left would erase the hour;
 2. rolls new hours, a day's worth per transaction, up to the last hour that ended
    ROLL_DELAY ago; each transaction is one set-based statement for all monitors and
-   regions (vigil_raw_stats), then the days that became complete, merged from hours.
+   regions (vigil_raw_stats), then the days that became complete, merged from hours, and
+   the weeks and four-week blocks that became complete, merged from days and weeks (LEVELS).
+   A re-rolled day re-rolls its complete week and four-week block too.
 
 Every transaction takes the same advisory lock first, so two aggregators run one after
 the other and the second finds nothing to do; a roll replaces its buckets (delete then
@@ -24,12 +26,20 @@ from datetime import datetime, timedelta
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
+from aggregator.window_plan import floor_to
 from vigil.queries import sql
 
 log = logging.getLogger(__name__)
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
+WEEK = timedelta(days=7)
+FOUR_WEEKS = timedelta(days=28)
+# The rollups merged from finer ones: (width, table, source). Blocks are time_bucket's: days
+# from midnight UTC, weeks and four-week blocks from a Monday, so each block of a level is
+# whole blocks of the one before.
+LEVELS = ((DAY, "rollup_1d", "rollup_1h"), (WEEK, "rollup_7d", "rollup_1d"), (FOUR_WEEKS, "rollup_28d", "rollup_7d"))
+WIDTH_NAMES = {DAY: "1 day", WEEK: "7 days", FOUR_WEEKS: "28 days"}
 # An hour is rolled once it ended this long ago. The late-row trigger marks rows older
 # than 2 minutes, so a writer transaction shorter than 3 minutes either is visible to the
 # roll or marks its hour dirty (see sql/functions/late_rows.sql).
@@ -49,12 +59,59 @@ async def _roll_hours(conn: psycopg.AsyncConnection, start: datetime, end: datet
     await conn.execute(sql("rollup_hours"), params)
 
 
+async def _roll_level(conn: psycopg.AsyncConnection, width: timedelta, start: datetime, end: datetime,
+                      monitor_ids: list[int] | None = None) -> None:
+    """Rebuild the blocks of ``width`` in [start, end) of these monitors (None: every monitor)
+    from the next finer rollups."""
+    _, table, source = next(level for level in LEVELS if level[0] == width)
+    params = {"from_ts": start, "to_ts": end, "ids": monitor_ids}
+    await conn.execute(sql("rollup_clear_level").replace("{target}", table), params)
+    await conn.execute(sql("rollup_level").replace("{target}", table).replace("{source}", source)
+                       .replace("{width}", WIDTH_NAMES[width]), params)
+
+
 async def _roll_days(conn: psycopg.AsyncConnection, start: datetime, end: datetime,
                      monitor_ids: list[int] | None = None) -> None:
     """Rebuild the days [start, end) of these monitors (None: every monitor) from their hours."""
-    params = {"from_ts": start, "to_ts": end, "ids": monitor_ids}
-    await conn.execute(sql("rollup_clear_days"), params)
-    await conn.execute(sql("rollup_days"), params)
+    await _roll_level(conn, DAY, start, end, monitor_ids)
+
+
+async def _level_watermarks(conn: psycopg.AsyncConnection) -> dict[timedelta, datetime]:
+    cur = await conn.execute(sql("rollup_level_watermarks"))
+    return dict(await cur.fetchall())
+
+
+async def _roll_blocks(conn: psycopg.AsyncConnection, daily: datetime) -> None:
+    """Roll the weeks and four-week blocks that the days rolled until ``daily`` completed.
+    A level without a watermark yet starts at the block holding its source's first row."""
+    done = await _level_watermarks(conn)
+    source_until = daily
+    for width, _, source in LEVELS[1:]:
+        until = done.get(width)
+        if until is None:
+            first = (await (await conn.execute(sql("rollup_first_bucket").replace("{source}", source))).fetchone())[0]
+            if first is None:
+                return
+            until = floor_to(first, width)
+        complete = floor_to(source_until, width)
+        if until < complete:
+            await _roll_level(conn, width, until, complete)
+            until = complete
+        await _set(conn, WIDTH_NAMES[width], until)
+        source_until = until
+
+
+async def _reroll_blocks(conn: psycopg.AsyncConnection, days: dict[datetime, set[int]]) -> None:
+    """After re-rolling these days (day -> monitors): their complete weeks, then four-week blocks."""
+    done = await _level_watermarks(conn)
+    for width, _, _ in LEVELS[1:]:
+        blocks: dict[datetime, set[int]] = defaultdict(set)
+        for day, ids in days.items():
+            blocks[floor_to(day, width)] |= ids
+        until = done.get(width)
+        for block, ids in sorted(blocks.items()):
+            if until is not None and block + width <= until:
+                await _roll_level(conn, width, block, block + width, sorted(ids))
 
 
 async def _watermarks(conn: psycopg.AsyncConnection) -> tuple[datetime | None, datetime | None, datetime]:
@@ -95,9 +152,10 @@ async def reroll_dirty(conn: psycopg.AsyncConnection) -> int:
             by_day[_floor_day(hour)].add(monitor_id)
         for hour, ids in sorted(by_hour.items()):
             await _roll_hours(conn, hour, hour + HOUR, sorted(ids))
-        for day, ids in sorted(by_day.items()):
-            if daily is not None and day + DAY <= daily:
-                await _roll_days(conn, day, day + DAY, sorted(ids))
+        rerolled = {day: ids for day, ids in sorted(by_day.items()) if daily is not None and day + DAY <= daily}
+        for day, ids in rerolled.items():
+            await _roll_days(conn, day, day + DAY, sorted(ids))
+        await _reroll_blocks(conn, rerolled)
     if stale:
         log.warning("kept the rollups of %d (monitor, hour) pair(s) whose late rows arrived just "
                     "before retention dropped their raw rows; those late rows are not counted", stale)
@@ -123,6 +181,7 @@ async def roll_next(conn: psycopg.AsyncConnection) -> int:
         if daily < complete:
             await _roll_days(conn, daily, complete)
         await _set(conn, "1 day", max(daily, complete))
+        await _roll_blocks(conn, max(daily, complete))
     return int((end - hourly) / HOUR)
 
 

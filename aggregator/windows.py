@@ -1,17 +1,26 @@
 """Window statistics for readers (stats API, evaluator, reports): the Python side of the SQL window functions.
 
-``window_stats`` answers from ``vigil_window_parts`` (rolled-up days and hours plus raw
-rows for the parts not rolled yet) and merges the pieces here with numpy, which is the
-same merge ``vigil_window_stats`` does in SQL (tests check both agree exactly) but avoids
-SQL's slower array handling on the hot path. The pieces come in binary, histograms straight
-into numpy arrays (``_HistLoader``), which halves the client's share of a 30-day query."""
+A window [from_ts, to_ts) is read from whole clean days of ``rollup_1d``, other rolled clean
+hours of ``rollup_1h`` and raw rows for the rest: the plan of ``aggregator.window_plan``,
+the same rule as ``vigil_window_parts`` (which SQL callers use; tests hold both to identical
+answers). One round trip carries two statements in a pipeline:
+
+* ``window_rolled`` (prepared, so its plan is cached): what the plan depends on besides the
+  window (the rollup watermarks, the raw horizon, the asked monitors' dirty hours and
+  quorums) and the rolled pieces summed per monitor, or per monitor and region, on the
+  server, all as one row of arrays (the histograms' entries as one ``bytea``);
+* ``window_raw`` (planned with its bounds): the raw rows of the raw ranges as one row of
+  arrays, summarised here with numpy (``aggregator.raw_stats``).
+
+Both load straight into numpy. The plan is made from the state seen last (watermarks move
+once an hour, dirty hours rarely); when the state returned in the same round trip differs,
+the window is planned again with it and fetched again."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -19,74 +28,184 @@ import psycopg
 from psycopg import postgres
 from psycopg.adapt import Loader
 from psycopg.pq import Format
-from psycopg.rows import dict_row, tuple_row
+from psycopg.rows import tuple_row
 
 from aggregator import histogram
+from aggregator.history import Columns
+from aggregator.raw_stats import raw_stats
+from aggregator.window_plan import DAY, HOUR, WindowPlan, ceil_to, floor_to, plan_window
 from vigil.queries import sql
 
-# Up to this many monitors the pieces are merged here; beyond, SQL merges them (same
-# answer, and a group of thousands of monitors does not cross the wire piece by piece).
-MERGE_IN_PYTHON_UP_TO = 20
 COUNTS = ("slots", "up_slots", "down_slots", "missed_slots", "checks", "latency_sum_us")
 QUANTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999}
+PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # binary timestamptz: microseconds since then
+# A piece: its key, then the columns merged across pieces.
+PIECE = ("monitor_id", "region_id", "slots", "up_slots", "down_slots", "missed_slots", "checks",
+         "latency_min_us", "latency_max_us", "latency_sum_us", "hist")
+NO_LATENCY = -1  # window_rolled's latency_min_us/latency_max_us of a piece without up results
 
 
-class _HistLoader(Loader):
-    """Binary int4[] (a vigil_hist; PostgreSQL reports a domain as its base type) -> numpy
-    int32 array, without building a Python int per entry. The binary array is: ndim, flags,
-    element oid, (length, lower bound) per dimension, then (4, value) per element; a
-    histogram has no NULL entries."""
+def _array_loader(element: str) -> type[Loader]:
+    """A loader of a binary one-dimensional array of fixed-size elements without NULLs
+    (``element``: the numpy type of one, big-endian) into a numpy array. The binary array is:
+    ndim, flags, element oid, (length, lower bound) per dimension, then (size, value) per
+    element."""
+    item = np.dtype([("size", ">i4"), ("value", element)])
+    native = np.dtype(element).newbyteorder("=")
 
-    format = Format.BINARY
+    class ArrayLoader(Loader):
+        format = Format.BINARY
 
-    def load(self, data: Any) -> np.ndarray:
-        ndim = int.from_bytes(data[:4], "big")
-        if ndim == 0:
-            return histogram.EMPTY
-        return np.frombuffer(data, dtype=">i4", offset=12 + 8 * ndim)[1::2].astype(np.int32)
+        def load(self, data: Any) -> np.ndarray:
+            ndim = int.from_bytes(data[:4], "big")
+            if ndim == 0:
+                return np.zeros(0, dtype=native)
+            return np.frombuffer(data, dtype=item, offset=12 + 8 * ndim)["value"].astype(native)
+    return ArrayLoader
 
 
-INT4_ARRAY_OID = postgres.types["int4"].array_oid
+_ARRAY_LOADERS = {postgres.types[name].array_oid: _array_loader(element) for name, element in
+                  (("int2", ">i2"), ("int4", ">i4"), ("int8", ">i8"), ("bool", "u1"), ("timestamptz", ">i8"))}
 
 
-def _merge(columns: list[str], parts: list[tuple], key: tuple[str, ...]) -> list[dict[str, Any]]:
-    """Pieces (rows of vigil_window_parts with these column names) -> one dict per key."""
-    at = {c: i for i, c in enumerate(columns)}
-    key_at = [at[k] for k in key]
-    groups: dict[tuple, list[tuple]] = defaultdict(list)
-    for p in parts:
-        groups[tuple(p[i] for i in key_at)].append(p)
+def _cursor(conn: psycopg.AsyncConnection) -> psycopg.AsyncCursor:
+    cur = conn.cursor(row_factory=tuple_row, binary=True)
+    for oid, loader in _ARRAY_LOADERS.items():
+        cur.adapters.register_loader(oid, loader)
+    return cur
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    """What a window's plan depends on besides the window."""
+
+    hourly_until: datetime | None
+    daily_until: datetime | None
+    weekly_until: datetime | None
+    four_weekly_until: datetime | None
+    raw_from: datetime | None
+    dirty: tuple[tuple[int, datetime], ...]
+
+    def plan(self, from_ts: datetime, to_ts: datetime) -> WindowPlan:
+        return plan_window(from_ts, to_ts, self.hourly_until, self.daily_until, self.raw_from, list(self.dirty),
+                           self.weekly_until, self.four_weekly_until)
+
+    def with_dirty(self, dirty: tuple[tuple[int, datetime], ...]) -> _State:
+        return _State(self.hourly_until, self.daily_until, self.weekly_until, self.four_weekly_until,
+                      self.raw_from, dirty)
+
+
+# The state seen last: the watermarks and the horizon, and the dirty hours per set of asked
+# monitors (bounded: a set not seen is planned as clean and checked like any other).
+_last_seen: _State | None = None
+_dirty_seen: dict[tuple[int, ...], tuple[tuple[int, datetime], ...]] = {}
+DIRTY_SEEN_MAX = 4096
+
+
+def _rolled(row: tuple, per_region: bool) -> tuple[_State, dict[int, int], list[tuple]]:
+    """window_rolled's row -> (state, quorum per monitor, rolled pieces as PIECE tuples)."""
+    (hourly, daily, weekly, four_weekly, raw_from, dirty_m, dirty_h, quorum_m, quorum_k,
+     m, r, slots, ups, downs, misses, checks, lo, hi, total, hist_bytes, hist_data) = row
+    dirty = tuple((int(a), PG_EPOCH + timedelta(microseconds=int(b))) for a, b in zip(dirty_m, dirty_h, strict=True))
+    state = _State(hourly, daily, weekly, four_weekly, raw_from, dirty)
+    quorum = dict(zip(quorum_m.tolist(), quorum_k.tolist(), strict=True))
+    if m is None:
+        return state, quorum, []
+    entries = np.frombuffer(hist_data or b"", dtype=">i4")[1::2]  # (size, value) pairs: the values
+    ends = np.cumsum(hist_bytes) // 8
+    starts = ends - hist_bytes // 8
+    pieces = []
+    for i, (mi, ri, s, u, d, x, c, a, b, t) in enumerate(zip(
+            m.tolist(), r.tolist(), slots.tolist(), ups.tolist(), downs.tolist(), misses.tolist(),
+            checks.tolist(), lo.tolist(), hi.tolist(), total.tolist(), strict=True)):
+        pieces.append((mi, ri if per_region else 0, s, u, d, x, c, None if a == NO_LATENCY else a,
+                       None if b == NO_LATENCY else b, t, entries[starts[i]:ends[i]]))
+    return state, quorum, pieces
+
+
+def _raw_query(plan: WindowPlan, ids: list[int]) -> tuple[str, dict[str, Any]]:
+    scan = sql("window_raw_range")
+    params: dict[str, Any] = {}
+    scans = []
+    for n, r in enumerate(plan.raw):
+        scans.append(scan.replace("{n}", str(n)))
+        params.update({f"ids{n}": list(r.monitor_ids or ids), f"start{n}": r.start, f"end{n}": r.end})
+    if not scans:  # no raw range: an empty one keeps the statement's shape
+        scans.append(scan.replace("{n}", "0"))
+        params.update({"ids0": [], "start0": plan.lo, "end0": plan.lo})
+    return sql("window_raw").replace("{ranges}", " UNION ALL ".join(scans)), params
+
+
+async def _fetch(conn: psycopg.AsyncConnection, ids: list[int], from_ts: datetime, to_ts: datetime,
+                 plan: WindowPlan, per_region: bool) -> tuple[tuple, tuple]:
+    """(window_rolled's row, window_raw's row) in one round trip."""
+    async with conn.pipeline():
+        rolled = _cursor(conn)
+        await rolled.execute(sql("window_rolled"), {
+            "ids": ids, "from_ts": from_ts, "to_ts": to_ts,
+            "four_week_from": [a for a, _ in plan.four_weeks], "four_week_to": [b for _, b in plan.four_weeks],
+            "week_from": [a for a, _ in plan.weeks], "week_to": [b for _, b in plan.weeks],
+            "day_from": [a for a, _ in plan.days], "day_to": [b for _, b in plan.days],
+            "hour_from": [a for a, _ in plan.hours], "hour_to": [b for _, b in plan.hours],
+            "dirty_m": [m for m, _ in plan.dirty], "dirty_h": [h for _, h in plan.dirty],
+            "per_region": per_region})
+        # Planned with its bounds (never prepared): a cached generic plan would pay run-time
+        # chunk exclusion on every chunk of check_results at each execution.
+        raw = _cursor(conn)
+        query, params = _raw_query(plan, ids)
+        await raw.execute(query, params, prepare=False)
+        return await rolled.fetchone(), await raw.fetchone()
+
+
+async def _pieces(conn: psycopg.AsyncConnection, monitor_ids: Sequence[int], from_ts: datetime,
+                  to_ts: datetime, per_region: bool) -> list[tuple]:
+    global _last_seen
+    ids = sorted(set(monitor_ids))
+    key = tuple(ids)
+    guess = (_last_seen or _State(None, None, None, None, None, ())).with_dirty(_dirty_seen.get(key, ()))
+    plan = guess.plan(from_ts, to_ts)
+    rolled_row, raw_row = await _fetch(conn, ids, from_ts, to_ts, plan, per_region)
+    state, quorum, pieces = _rolled(rolled_row, per_region)
+    _last_seen = state
+    if len(_dirty_seen) >= DIRTY_SEEN_MAX:
+        _dirty_seen.clear()
+    _dirty_seen[key] = state.dirty
+    if state != guess and (fresh := state.plan(from_ts, to_ts)) != plan:
+        rolled_row, raw_row = await _fetch(conn, ids, from_ts, to_ts, fresh, per_region)
+        state, quorum, pieces = _rolled(rolled_row, per_region)
+    if raw_row[0] is not None:
+        m, r, t, up, ek, lat = raw_row
+        pieces += raw_stats(Columns(time=t, monitor_id=m, region_id=r, latency_us=lat, up=up, error_kind=ek),
+                            quorum, per_region)
+    return pieces
+
+
+def _merge(pieces: list[tuple], per_region: bool) -> list[dict[str, Any]]:
+    """Pieces (PIECE tuples; at most one rolled and one raw per key) -> one dict per key,
+    sorted by key."""
+    groups: dict[tuple[int, int], list[tuple]] = {}
+    for p in pieces:
+        groups.setdefault((p[0], p[1]), []).append(p)
     out = []
-    for k, rows in sorted(groups.items()):
-        merged = dict(zip(key, k, strict=True))
-        merged.update({c: sum(r[at[c]] for r in rows) for c in COUNTS})
-        mins = [r[at["latency_min_us"]] for r in rows if r[at["latency_min_us"]] is not None]
-        maxs = [r[at["latency_max_us"]] for r in rows if r[at["latency_max_us"]] is not None]
-        merged["latency_min_us"] = min(mins) if mins else None
-        merged["latency_max_us"] = max(maxs) if maxs else None
-        merged["hist"] = histogram.merge(r[at["hist"]] for r in rows)
+    for (monitor_id, region_id), rows in sorted(groups.items()):
+        merged: dict[str, Any] = {"monitor_id": monitor_id}
+        if per_region:
+            merged["region_id"] = region_id
+        if len(rows) == 1:
+            merged.update(zip(PIECE[2:], rows[0][2:], strict=True))
+            merged["hist"] = histogram.merge([rows[0][-1]])
+        else:
+            for i, c in enumerate(PIECE[2:-1], 2):
+                values = [r[i] for r in rows]
+                if c == "latency_min_us":
+                    merged[c] = min((v for v in values if v is not None), default=None)
+                elif c == "latency_max_us":
+                    merged[c] = max((v for v in values if v is not None), default=None)
+                else:
+                    merged[c] = sum(values)
+            merged["hist"] = histogram.merge(r[-1] for r in rows)
         out.append(merged)
     return out
-
-
-async def _parts(conn: psycopg.AsyncConnection, monitor_ids: Sequence[int], from_ts: datetime,
-                 to_ts: datetime, per_region: bool) -> tuple[list[str], list[tuple]]:
-    cur = conn.cursor(row_factory=tuple_row, binary=True)
-    cur.adapters.register_loader(INT4_ARRAY_OID, _HistLoader)
-    await cur.execute(sql("window_parts"), {"ids": list(monitor_ids), "from_ts": from_ts,
-                                            "to_ts": to_ts, "per_region": per_region})
-    rows = await cur.fetchall()
-    return [c.name for c in cur.description], rows
-
-
-async def _merged(conn: psycopg.AsyncConnection, query: str, monitor_ids: Sequence[int], from_ts: datetime,
-                  to_ts: datetime) -> list[dict[str, Any]]:
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(sql(query), {"ids": list(monitor_ids), "from_ts": from_ts, "to_ts": to_ts})
-    rows = await cur.fetchall()
-    for r in rows:
-        r["hist"] = np.asarray(r["hist"], dtype=np.int32)
-    return rows
 
 
 async def window_stats(conn: psycopg.AsyncConnection, monitor_ids: Sequence[int], from_ts: datetime,
@@ -94,19 +213,13 @@ async def window_stats(conn: psycopg.AsyncConnection, monitor_ids: Sequence[int]
     """One dict per monitor with results in [from_ts, to_ts), as vigil_window_stats: slots,
     up_slots, down_slots, missed_slots, checks, latency_min_us, latency_max_us,
     latency_sum_us, hist (numpy packed entries); plus derived fields (see ``derive``)."""
-    if len(monitor_ids) > MERGE_IN_PYTHON_UP_TO:
-        return [derive(m) for m in await _merged(conn, "window_stats", monitor_ids, from_ts, to_ts)]
-    columns, parts = await _parts(conn, monitor_ids, from_ts, to_ts, False)
-    return [derive(m) for m in _merge(columns, parts, ("monitor_id",))]
+    return [derive(m) for m in _merge(await _pieces(conn, monitor_ids, from_ts, to_ts, False), False)]
 
 
 async def window_region_stats(conn: psycopg.AsyncConnection, monitor_ids: Sequence[int],
                               from_ts: datetime, to_ts: datetime) -> list[dict[str, Any]]:
     """As window_stats, one dict per (monitor_id, region_id), no quorum."""
-    if len(monitor_ids) > MERGE_IN_PYTHON_UP_TO:
-        return [derive(m) for m in await _merged(conn, "window_region_stats", monitor_ids, from_ts, to_ts)]
-    columns, parts = await _parts(conn, monitor_ids, from_ts, to_ts, True)
-    return [derive(m) for m in _merge(columns, parts, ("monitor_id", "region_id"))]
+    return [derive(m) for m in _merge(await _pieces(conn, monitor_ids, from_ts, to_ts, True), True)]
 
 
 def derive(stats: dict[str, Any]) -> dict[str, Any]:
@@ -121,10 +234,6 @@ def derive(stats: dict[str, Any]) -> dict[str, Any]:
     return stats
 
 
-HOUR = timedelta(hours=1)
-DAY = timedelta(days=1)
-
-
 @dataclass(frozen=True, slots=True)
 class Horizons:
     """From when on each store is whole (retention_horizons; None: nothing dropped yet)."""
@@ -132,15 +241,6 @@ class Horizons:
     raw: datetime | None = None
     hourly: datetime | None = None
     daily: datetime | None = None
-
-
-def _floor(t: datetime, width: timedelta) -> datetime:
-    return datetime.fromtimestamp(t.timestamp() // width.total_seconds() * width.total_seconds(), t.tzinfo)
-
-
-def _ceil(t: datetime, width: timedelta) -> datetime:
-    f = _floor(t, width)
-    return f if f == t else f + width
 
 
 def covered(start: datetime, end: datetime, kept: Horizons, raw_only: bool = False) -> tuple[datetime, datetime]:
@@ -154,15 +254,15 @@ def covered(start: datetime, end: datetime, kept: Horizons, raw_only: bool = Fal
     if raw_only:
         lo = max(start, kept.raw)
         return min(lo, end), end
-    lo = _ceil(start, HOUR)
+    lo = ceil_to(start, HOUR)
     if kept.hourly is not None and lo < kept.hourly:
-        lo = min(max(lo, kept.hourly), _ceil(start, DAY))
+        lo = min(max(lo, kept.hourly), ceil_to(start, DAY))
     if kept.daily is not None:
         lo = max(lo, kept.daily)
     hi = end
     if end < kept.raw:
-        hi = _floor(end, HOUR)
+        hi = floor_to(end, HOUR)
         if kept.hourly is not None and hi < kept.hourly:
-            hi = _floor(end, DAY)
+            hi = floor_to(end, DAY)
     lo = min(lo, end)
     return lo, max(lo, hi)

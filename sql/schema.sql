@@ -715,6 +715,81 @@ CREATE FUNCTION public.vigil_window_region_stats(monitor_ids integer[], from_ts 
 $$;
 
 --
+-- Name: vigil_window_rolled(integer[], timestamp with time zone, timestamp with time zone, timestamp with time zone[], timestamp with time zone[], timestamp with time zone[], timestamp with time zone[], timestamp with time zone[], timestamp with time zone[], timestamp with time zone[], timestamp with time zone[], integer[], timestamp with time zone[], boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.vigil_window_rolled(monitor_ids integer[], from_ts timestamp with time zone, to_ts timestamp with time zone, four_week_from timestamp with time zone[], four_week_to timestamp with time zone[], week_from timestamp with time zone[], week_to timestamp with time zone[], day_from timestamp with time zone[], day_to timestamp with time zone[], hour_from timestamp with time zone[], hour_to timestamp with time zone[], dirty_m integer[], dirty_h timestamp with time zone[], per_region boolean) RETURNS TABLE(hourly_until timestamp with time zone, daily_until timestamp with time zone, weekly_until timestamp with time zone, four_weekly_until timestamp with time zone, raw_from timestamp with time zone, dirty_monitors integer[], dirty_hours timestamp with time zone[], quorum_monitors integer[], quorums smallint[], piece_monitors integer[], piece_regions smallint[], slots bigint[], up_slots bigint[], down_slots bigint[], missed_slots bigint[], checks bigint[], latency_min_us integer[], latency_max_us integer[], latency_sum_us bigint[], hist_bytes integer[], hist bytea)
+    LANGUAGE plpgsql STABLE
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    region_lo smallint := CASE WHEN per_region THEN 1 ELSE 0 END;
+    region_hi smallint := CASE WHEN per_region THEN 32767 ELSE 0 END;
+BEGIN
+    RETURN QUERY
+    WITH p AS (
+        SELECT r.monitor_id, r.region_id, sum(r.slots)::bigint AS slots, sum(r.up_slots)::bigint AS up_slots,
+               sum(r.down_slots)::bigint AS down_slots, sum(r.missed_slots)::bigint AS missed_slots,
+               sum(r.checks)::bigint AS checks, coalesce(min(r.latency_min_us), -1) AS latency_min_us,
+               coalesce(max(r.latency_max_us), -1) AS latency_max_us, sum(r.latency_sum_us)::bigint AS latency_sum_us,
+               string_agg(substring(array_send(r.hist::integer[]) FROM 21), ''::bytea) AS hist
+        FROM (SELECT r.monitor_id, r.region_id, r.slots, r.up_slots, r.down_slots, r.missed_slots, r.checks,
+                     r.latency_min_us, r.latency_max_us, r.latency_sum_us, r.hist
+              FROM unnest(four_week_from, four_week_to) AS s(a, b)
+              CROSS JOIN LATERAL (SELECT r.* FROM rollup_28d r
+                                  WHERE r.monitor_id = ANY (monitor_ids) AND r.region_id BETWEEN region_lo AND region_hi
+                                    AND r.bucket >= s.a AND r.bucket < s.b OFFSET 0) AS r
+              UNION ALL
+              SELECT r.monitor_id, r.region_id, r.slots, r.up_slots, r.down_slots, r.missed_slots, r.checks,
+                     r.latency_min_us, r.latency_max_us, r.latency_sum_us, r.hist
+              FROM unnest(week_from, week_to) AS s(a, b)
+              CROSS JOIN LATERAL (SELECT r.* FROM rollup_7d r
+                                  WHERE r.monitor_id = ANY (monitor_ids) AND r.region_id BETWEEN region_lo AND region_hi
+                                    AND r.bucket >= s.a AND r.bucket < s.b OFFSET 0) AS r
+              UNION ALL
+              SELECT r.monitor_id, r.region_id, r.slots, r.up_slots, r.down_slots, r.missed_slots, r.checks,
+                     r.latency_min_us, r.latency_max_us, r.latency_sum_us, r.hist
+              FROM unnest(day_from, day_to) AS s(a, b)
+              CROSS JOIN LATERAL (SELECT r.* FROM rollup_1d r
+                                  WHERE r.monitor_id = ANY (monitor_ids) AND r.region_id BETWEEN region_lo AND region_hi
+                                    AND r.bucket >= s.a AND r.bucket < s.b OFFSET 0) AS r
+              UNION ALL
+              SELECT r.monitor_id, r.region_id, r.slots, r.up_slots, r.down_slots, r.missed_slots, r.checks,
+                     r.latency_min_us, r.latency_max_us, r.latency_sum_us, r.hist
+              FROM unnest(hour_from, hour_to) AS s(a, b)
+              CROSS JOIN LATERAL (SELECT r.* FROM rollup_1h r
+                                  WHERE r.monitor_id = ANY (monitor_ids) AND r.region_id BETWEEN region_lo AND region_hi
+                                    AND r.bucket >= s.a AND r.bucket < s.b OFFSET 0) AS r
+              WHERE NOT EXISTS (SELECT 1 FROM unnest(dirty_m, dirty_h) AS d(m, h)
+                                WHERE d.m = r.monitor_id AND d.h = r.bucket)) AS r
+        GROUP BY r.monitor_id, r.region_id)
+    SELECT (SELECT s.rolled_until FROM rollup_state s WHERE s.width = interval '1 hour'),
+           (SELECT s.rolled_until FROM rollup_state s WHERE s.width = interval '1 day'),
+           (SELECT s.rolled_until FROM rollup_state s WHERE s.width = interval '7 days'),
+           (SELECT s.rolled_until FROM rollup_state s WHERE s.width = interval '28 days'),
+           (SELECT nullif(h.kept_from, '-infinity') FROM retention_horizons h WHERE h.source = 'raw'),
+           d.monitor_ids, d.buckets, q.ids, q.quorums,
+           x.monitor_ids, x.region_ids, x.slots, x.up_slots, x.down_slots, x.missed_slots, x.checks,
+           x.latency_min_us, x.latency_max_us, x.latency_sum_us, x.hist_bytes, x.hist
+    FROM (SELECT coalesce(array_agg(d.monitor_id ORDER BY d.monitor_id, d.bucket), '{}') AS monitor_ids,
+                 coalesce(array_agg(d.bucket ORDER BY d.monitor_id, d.bucket), '{}') AS buckets
+          FROM rollup_dirty d
+          WHERE d.monitor_id = ANY (monitor_ids) AND d.bucket >= from_ts AND d.bucket < to_ts) AS d,
+         (SELECT coalesce(array_agg(m.id ORDER BY m.id), '{}') AS ids,
+                 coalesce(array_agg(m.region_quorum ORDER BY m.id), '{}') AS quorums
+          FROM monitors m WHERE m.id = ANY (monitor_ids)) AS q,
+         (SELECT array_agg(p.monitor_id) AS monitor_ids, array_agg(p.region_id) AS region_ids,
+                 array_agg(p.slots) AS slots, array_agg(p.up_slots) AS up_slots,
+                 array_agg(p.down_slots) AS down_slots, array_agg(p.missed_slots) AS missed_slots,
+                 array_agg(p.checks) AS checks, array_agg(p.latency_min_us) AS latency_min_us,
+                 array_agg(p.latency_max_us) AS latency_max_us, array_agg(p.latency_sum_us) AS latency_sum_us,
+                 array_agg(coalesce(length(p.hist), 0)) AS hist_bytes, string_agg(p.hist, ''::bytea) AS hist
+          FROM p) AS x;
+END
+$$;
+
+--
 -- Name: vigil_window_stats(integer[], timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1218,6 +1293,52 @@ CREATE TABLE public.rollup_1h (
 );
 
 --
+-- Name: rollup_28d; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.rollup_28d (
+    bucket timestamp with time zone NOT NULL,
+    monitor_id integer NOT NULL,
+    region_id smallint NOT NULL,
+    slots integer NOT NULL,
+    up_slots integer NOT NULL,
+    down_slots integer NOT NULL,
+    missed_slots integer NOT NULL,
+    checks integer NOT NULL,
+    latency_min_us integer,
+    latency_max_us integer,
+    latency_sum_us bigint NOT NULL,
+    p50_us real,
+    p90_us real,
+    p95_us real,
+    p99_us real,
+    hist public.vigil_hist NOT NULL
+);
+
+--
+-- Name: rollup_7d; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.rollup_7d (
+    bucket timestamp with time zone NOT NULL,
+    monitor_id integer NOT NULL,
+    region_id smallint NOT NULL,
+    slots integer NOT NULL,
+    up_slots integer NOT NULL,
+    down_slots integer NOT NULL,
+    missed_slots integer NOT NULL,
+    checks integer NOT NULL,
+    latency_min_us integer,
+    latency_max_us integer,
+    latency_sum_us bigint NOT NULL,
+    p50_us real,
+    p90_us real,
+    p95_us real,
+    p99_us real,
+    hist public.vigil_hist NOT NULL
+);
+
+--
 -- Name: rollup_dirty; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1655,6 +1776,20 @@ ALTER TABLE ONLY public.rollup_1d
 
 ALTER TABLE ONLY public.rollup_1h
     ADD CONSTRAINT rollup_1h_pkey PRIMARY KEY (monitor_id, region_id, bucket);
+
+--
+-- Name: rollup_28d rollup_28d_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rollup_28d
+    ADD CONSTRAINT rollup_28d_pkey PRIMARY KEY (monitor_id, region_id, bucket);
+
+--
+-- Name: rollup_7d rollup_7d_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rollup_7d
+    ADD CONSTRAINT rollup_7d_pkey PRIMARY KEY (monitor_id, region_id, bucket);
 
 --
 -- Name: rollup_dirty rollup_dirty_pkey1; Type: CONSTRAINT; Schema: public; Owner: -

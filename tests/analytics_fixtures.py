@@ -9,7 +9,9 @@ import numpy as np
 import psycopg
 
 from aggregator.history import Columns, copy_columns
+from aggregator.rollup import roll
 from vigil.constants import ErrorKind
+from vigil.db import open_pool
 
 HOUR = 3600
 DAY = 86_400
@@ -70,7 +72,16 @@ def exact(cols: Columns, monitor_id: int, from_ts: float, to_ts: float, quorum: 
             "percentiles": pct}
 
 
-def snapshot(db: psycopg.Connection) -> tuple[list, list]:
+def snapshot(db: psycopg.Connection) -> tuple[list, ...]:
     """Every rollup row, for comparing two states of the tables."""
-    return (db.execute("SELECT * FROM rollup_1h ORDER BY monitor_id, region_id, bucket").fetchall(),
-            db.execute("SELECT * FROM rollup_1d ORDER BY monitor_id, region_id, bucket").fetchall())
+    return tuple(db.execute(f"SELECT * FROM {table} ORDER BY monitor_id, region_id, bucket").fetchall()
+                 for table in ("rollup_1h", "rollup_1d", "rollup_7d", "rollup_28d"))
+
+
+async def roll_all(settings) -> int:
+    """One aggregator run over everything due (aggregator.rollup.roll); returns hours rolled."""
+    pool = await open_pool(settings.database_url)
+    try:
+        return await roll(pool)
+    finally:
+        await pool.close()

@@ -12,7 +12,7 @@ from aggregator.history import Columns, concat, monitor_history
 from aggregator.jobs import aggregate
 from aggregator.rollup import roll
 from aggregator.windows import window_region_stats, window_stats
-from tests.analytics_fixtures import DAY, HOUR, exact, insert, make_monitor, snapshot, ts
+from tests.analytics_fixtures import DAY, HOUR, exact, insert, make_monitor, roll_all, snapshot, ts
 from tests.services import service_env
 from vigil.constants import ErrorKind
 from vigil.db import open_pool
@@ -28,14 +28,6 @@ def _history(db, days: float = 3, quorum: int = 2, shape: str = "lognormal", see
                            incident_rate_per_day=3, missed_rate=0.05)
     insert(db, cols)
     return mid, regions, cols, start, now
-
-
-async def _roll(settings) -> int:
-    pool = await open_pool(settings.database_url)
-    try:
-        return await roll(pool)
-    finally:
-        await pool.close()
 
 
 async def _stats(settings, mid: int, start: float, end: float) -> dict:
@@ -57,7 +49,7 @@ async def test_rolled_up_windows_equal_the_raw_answer_and_the_exact_one(settings
     mid, _, cols, start, now = _history(db)
     window = (start + 17 * 60 + 5, now)  # neither end on an hour
     before = await _stats(settings, mid, *window)
-    assert await _roll(settings) >= 3 * 24 - 1
+    assert await roll_all(settings) >= 3 * 24 - 1
     assert db.execute("SELECT count(*) FROM rollup_1d WHERE region_id = 0").fetchone()[0] >= 2
     after = await _stats(settings, mid, *window)
     assert after["hist"].tolist() == before["hist"].tolist()
@@ -68,7 +60,7 @@ async def test_rolled_up_windows_equal_the_raw_answer_and_the_exact_one(settings
 
 async def test_late_rows_for_a_rolled_hour_are_seen_at_once_and_rolled_again(settings, db):
     mid, regions, cols, start, now = _history(db)
-    await _roll(settings)
+    await roll_all(settings)
     hour = start - start % HOUR + 5 * HOUR
     late = Columns(time=np.array([hour + 7, hour + 8], dtype=np.int64),
                    monitor_id=np.array([mid, mid], dtype=np.int32),
@@ -80,7 +72,7 @@ async def test_late_rows_for_a_rolled_hour_are_seen_at_once_and_rolled_again(set
     everything = concat([cols, late])
     want = exact(everything, mid, start, now, quorum=2)
     _assert_matches(await _stats(settings, mid, start, now), want)  # before the re-roll
-    assert await _roll(settings) >= 1
+    assert await roll_all(settings) >= 1
     assert db.execute("SELECT count(*) FROM rollup_dirty WHERE bucket < %s", (ts(now - 2 * HOUR),)).fetchone()[0] == 0
     max_us = db.execute("SELECT latency_max_us FROM rollup_1h WHERE monitor_id = %s AND region_id = 0 "
                         "AND bucket = %s", (mid, ts(hour))).fetchone()[0]
@@ -94,7 +86,7 @@ async def test_a_window_of_several_raw_pieces_equals_the_exact_answer_per_region
     # Raw pieces: the unaligned head, a dirty (late-row) hour and the open hour, read in
     # one statement and summarised together (vigil_window_parts, sql/functions/windows.sql).
     mid, regions, cols, start, now = _history(db, days=2, seed=11)
-    await _roll(settings)
+    await roll_all(settings)
     hour = start - start % HOUR + 7 * HOUR
     late = Columns(time=np.array([hour + 9], dtype=np.int64), monitor_id=np.array([mid], dtype=np.int32),
                    region_id=np.array(regions[2:], dtype=np.int16), latency_us=np.array([7_000_000]),
@@ -113,9 +105,9 @@ async def test_a_window_of_several_raw_pieces_equals_the_exact_answer_per_region
 
 async def test_rolling_again_changes_nothing(settings, db):
     _history(db, days=2)
-    await _roll(settings)
+    await roll_all(settings)
     first = snapshot(db)
-    assert await _roll(settings) == 0
+    assert await roll_all(settings) == 0
     assert snapshot(db) == first
 
 
@@ -127,8 +119,8 @@ async def test_two_aggregators_at_once_give_the_same_rollups_as_one(settings, db
     finally:
         await pool.close()
     together = snapshot(db)
-    db.execute("TRUNCATE rollup_1h, rollup_1d, rollup_state")
-    alone = await _roll(settings)
+    db.execute("TRUNCATE rollup_1h, rollup_1d, rollup_7d, rollup_28d, rollup_state")
+    alone = await roll_all(settings)
     assert sum(rolled) == alone  # they shared the hours; none was rolled twice
     assert snapshot(db) == together
     _assert_matches(await _stats(settings, mid, start, now), exact(cols, mid, start, now, quorum=2))
@@ -136,7 +128,7 @@ async def test_two_aggregators_at_once_give_the_same_rollups_as_one(settings, db
 
 async def test_daily_rollups_are_the_merge_of_their_hours(settings, db):
     _history(db, days=3)
-    await _roll(settings)
+    await roll_all(settings)
     days = db.execute("SELECT bucket, monitor_id, region_id, slots, up_slots, checks, hist FROM rollup_1d").fetchall()
     assert days
     full_days = 0
@@ -152,7 +144,7 @@ async def test_daily_rollups_are_the_merge_of_their_hours(settings, db):
 
 async def test_open_hour_rows_are_answered_from_raw(settings, db):
     mid, regions, cols, start, now = _history(db, days=1)
-    await _roll(settings)
+    await roll_all(settings)
     fresh = Columns(time=np.array([now + 1], dtype=np.int64), monitor_id=np.array([mid], dtype=np.int32),
                     region_id=np.array(regions[:1], dtype=np.int16), latency_us=np.array([12_345_678]),
                     up=np.array([False]), error_kind=np.array([ErrorKind.refused], dtype=np.int16))
@@ -197,7 +189,7 @@ async def test_a_missed_slot_replaced_by_its_late_result_is_rolled_again(setting
     slot = datetime.fromtimestamp(hour + 60, UTC)
     db.execute("INSERT INTO check_results (time, monitor_id, region_id, error_kind, attempts, up) "
                "VALUES (%s, %s, %s, %s, 0, false)", (slot, mid, regions[0], int(ErrorKind.missed)))
-    await _roll(settings)
+    await roll_all(settings)
     rolled = "SELECT up_slots, missed_slots FROM rollup_1h WHERE monitor_id = %s AND region_id = 0 AND bucket = %s"
     assert db.execute(rolled, (mid, ts(hour))).fetchone() == (0, 1)
 
@@ -211,5 +203,5 @@ async def test_a_missed_slot_replaced_by_its_late_result_is_rolled_again(setting
         await pool.close()
     assert db.execute("SELECT up FROM check_results WHERE monitor_id = %s", (mid,)).fetchone() == (True,)
     assert db.execute("SELECT count(*) FROM rollup_dirty WHERE bucket = %s", (ts(hour),)).fetchone()[0] == 1
-    await _roll(settings)
+    await roll_all(settings)
     assert db.execute(rolled, (mid, ts(hour))).fetchone() == (1, 0)

@@ -35,7 +35,7 @@ SECRET = "s3cret-Pw-never-shown"
 END = (int(time.time()) // 3600) * 3600
 START = END - 3 * 86400
 WINDOW = {"from": datetime.fromtimestamp(START, UTC).isoformat(), "to": datetime.fromtimestamp(END, UTC).isoformat()}
-ROLLUPS = ("rollup_1h", "rollup_1d", "rollup_state")
+ROLLUPS = ("rollup_1h", "rollup_1d", "rollup_7d", "rollup_28d", "rollup_state")
 
 
 def _with_password(dsn: str) -> str:

@@ -278,6 +278,104 @@ BEGIN
 END
 $$;
 
+-- The reader's side of a window planned in Python (aggregator/window_plan.py, the same rule
+-- as vigil_window_parts; aggregator/windows.py reads it), in one row: first what the plan
+-- depends on besides the window (the rollup watermarks, the raw horizon, the asked
+-- monitors' dirty hours in the window, their region quorums), then the rolled pieces of the
+-- window as planned, summed per (monitor, region) here, as parallel arrays: ranges of whole
+-- clean four-week blocks, weeks and days (four_week_from[i]..four_week_to[i] and so on) from
+-- rollup_28d, rollup_7d and rollup_1d, ranges of hours from rollup_1h less the dirty
+-- (monitor, hour) pairs (dirty_m, dirty_h).
+-- * Each range is one index range scan: a list of hours would cost an index descent per
+--   hour, and without OFFSET 0 the generic plan (which cannot know how few rows a range
+--   holds) reads every hour of the monitors and filters them.
+-- * The histograms travel as one bytea: each piece's elements as array_send writes them,
+--   (size, value) pairs without the 20-byte header (ndim, flags, element type, length,
+--   lower bound), back to back, with each key's byte count in hist_bytes.
+-- * latency_min_us/latency_max_us of a key without up results: -1.
+-- PL/pgSQL with a forced generic plan, planned once per session: as a prepared statement
+-- PostgreSQL kept choosing a custom plan (the arrays' lengths make it look cheaper), and
+-- planning it cost twice its execution.
+CREATE OR REPLACE FUNCTION vigil_window_rolled(monitor_ids integer[], from_ts timestamptz, to_ts timestamptz,
+                                               four_week_from timestamptz[], four_week_to timestamptz[],
+                                               week_from timestamptz[], week_to timestamptz[],
+                                               day_from timestamptz[], day_to timestamptz[],
+                                               hour_from timestamptz[], hour_to timestamptz[],
+                                               dirty_m integer[], dirty_h timestamptz[], per_region boolean)
+RETURNS TABLE (hourly_until timestamptz, daily_until timestamptz, weekly_until timestamptz,
+               four_weekly_until timestamptz, raw_from timestamptz,
+               dirty_monitors integer[], dirty_hours timestamptz[], quorum_monitors integer[], quorums smallint[],
+               piece_monitors integer[], piece_regions smallint[], slots bigint[], up_slots bigint[],
+               down_slots bigint[], missed_slots bigint[], checks bigint[], latency_min_us integer[],
+               latency_max_us integer[], latency_sum_us bigint[], hist_bytes integer[], hist bytea)
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
+#variable_conflict use_column
+DECLARE
+    region_lo smallint := CASE WHEN per_region THEN 1 ELSE 0 END;
+    region_hi smallint := CASE WHEN per_region THEN 32767 ELSE 0 END;
+BEGIN
+    RETURN QUERY
+    WITH p AS (
+        SELECT r.monitor_id, r.region_id, sum(r.slots)::bigint AS slots, sum(r.up_slots)::bigint AS up_slots,
+               sum(r.down_slots)::bigint AS down_slots, sum(r.missed_slots)::bigint AS missed_slots,
+               sum(r.checks)::bigint AS checks, coalesce(min(r.latency_min_us), -1) AS latency_min_us,
+               coalesce(max(r.latency_max_us), -1) AS latency_max_us, sum(r.latency_sum_us)::bigint AS latency_sum_us,
+               string_agg(substring(array_send(r.hist::integer[]) FROM 21), ''::bytea) AS hist
+        FROM (SELECT r.monitor_id, r.region_id, r.slots, r.up_slots, r.down_slots, r.missed_slots, r.checks,
+                     r.latency_min_us, r.latency_max_us, r.latency_sum_us, r.hist
+              FROM unnest(four_week_from, four_week_to) AS s(a, b)
+              CROSS JOIN LATERAL (SELECT r.* FROM rollup_28d r
+                                  WHERE r.monitor_id = ANY (monitor_ids) AND r.region_id BETWEEN region_lo AND region_hi
+                                    AND r.bucket >= s.a AND r.bucket < s.b OFFSET 0) AS r
+              UNION ALL
+              SELECT r.monitor_id, r.region_id, r.slots, r.up_slots, r.down_slots, r.missed_slots, r.checks,
+                     r.latency_min_us, r.latency_max_us, r.latency_sum_us, r.hist
+              FROM unnest(week_from, week_to) AS s(a, b)
+              CROSS JOIN LATERAL (SELECT r.* FROM rollup_7d r
+                                  WHERE r.monitor_id = ANY (monitor_ids) AND r.region_id BETWEEN region_lo AND region_hi
+                                    AND r.bucket >= s.a AND r.bucket < s.b OFFSET 0) AS r
+              UNION ALL
+              SELECT r.monitor_id, r.region_id, r.slots, r.up_slots, r.down_slots, r.missed_slots, r.checks,
+                     r.latency_min_us, r.latency_max_us, r.latency_sum_us, r.hist
+              FROM unnest(day_from, day_to) AS s(a, b)
+              CROSS JOIN LATERAL (SELECT r.* FROM rollup_1d r
+                                  WHERE r.monitor_id = ANY (monitor_ids) AND r.region_id BETWEEN region_lo AND region_hi
+                                    AND r.bucket >= s.a AND r.bucket < s.b OFFSET 0) AS r
+              UNION ALL
+              SELECT r.monitor_id, r.region_id, r.slots, r.up_slots, r.down_slots, r.missed_slots, r.checks,
+                     r.latency_min_us, r.latency_max_us, r.latency_sum_us, r.hist
+              FROM unnest(hour_from, hour_to) AS s(a, b)
+              CROSS JOIN LATERAL (SELECT r.* FROM rollup_1h r
+                                  WHERE r.monitor_id = ANY (monitor_ids) AND r.region_id BETWEEN region_lo AND region_hi
+                                    AND r.bucket >= s.a AND r.bucket < s.b OFFSET 0) AS r
+              WHERE NOT EXISTS (SELECT 1 FROM unnest(dirty_m, dirty_h) AS d(m, h)
+                                WHERE d.m = r.monitor_id AND d.h = r.bucket)) AS r
+        GROUP BY r.monitor_id, r.region_id)
+    SELECT (SELECT s.rolled_until FROM rollup_state s WHERE s.width = interval '1 hour'),
+           (SELECT s.rolled_until FROM rollup_state s WHERE s.width = interval '1 day'),
+           (SELECT s.rolled_until FROM rollup_state s WHERE s.width = interval '7 days'),
+           (SELECT s.rolled_until FROM rollup_state s WHERE s.width = interval '28 days'),
+           (SELECT nullif(h.kept_from, '-infinity') FROM retention_horizons h WHERE h.source = 'raw'),
+           d.monitor_ids, d.buckets, q.ids, q.quorums,
+           x.monitor_ids, x.region_ids, x.slots, x.up_slots, x.down_slots, x.missed_slots, x.checks,
+           x.latency_min_us, x.latency_max_us, x.latency_sum_us, x.hist_bytes, x.hist
+    FROM (SELECT coalesce(array_agg(d.monitor_id ORDER BY d.monitor_id, d.bucket), '{}') AS monitor_ids,
+                 coalesce(array_agg(d.bucket ORDER BY d.monitor_id, d.bucket), '{}') AS buckets
+          FROM rollup_dirty d
+          WHERE d.monitor_id = ANY (monitor_ids) AND d.bucket >= from_ts AND d.bucket < to_ts) AS d,
+         (SELECT coalesce(array_agg(m.id ORDER BY m.id), '{}') AS ids,
+                 coalesce(array_agg(m.region_quorum ORDER BY m.id), '{}') AS quorums
+          FROM monitors m WHERE m.id = ANY (monitor_ids)) AS q,
+         (SELECT array_agg(p.monitor_id) AS monitor_ids, array_agg(p.region_id) AS region_ids,
+                 array_agg(p.slots) AS slots, array_agg(p.up_slots) AS up_slots,
+                 array_agg(p.down_slots) AS down_slots, array_agg(p.missed_slots) AS missed_slots,
+                 array_agg(p.checks) AS checks, array_agg(p.latency_min_us) AS latency_min_us,
+                 array_agg(p.latency_max_us) AS latency_max_us, array_agg(p.latency_sum_us) AS latency_sum_us,
+                 array_agg(coalesce(length(p.hist), 0)) AS hist_bytes, string_agg(p.hist, ''::bytea) AS hist
+          FROM p) AS x;
+END
+$$;
+
 -- Window statistics per monitor under the region quorum (the readers' main entry point).
 CREATE OR REPLACE FUNCTION vigil_window_stats(monitor_ids integer[], from_ts timestamptz, to_ts timestamptz)
 RETURNS TABLE (monitor_id integer, slots bigint, up_slots bigint, down_slots bigint,

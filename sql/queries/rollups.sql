@@ -2,6 +2,30 @@
 -- The unmerged pieces of a window (see vigil_window_parts in sql/functions/windows.sql).
 SELECT * FROM vigil_window_parts(%(ids)s::integer[], %(from_ts)s, %(to_ts)s, %(per_region)s);
 
+-- name: window_rolled
+-- What a window's plan depends on and its rolled pieces, as planned (aggregator/window_plan.py),
+-- in one row (see vigil_window_rolled in sql/functions/windows.sql).
+SELECT * FROM vigil_window_rolled(%(ids)s::integer[], %(from_ts)s, %(to_ts)s,
+                                  %(four_week_from)s::timestamptz[], %(four_week_to)s::timestamptz[],
+                                  %(week_from)s::timestamptz[], %(week_to)s::timestamptz[],
+                                  %(day_from)s::timestamptz[], %(day_to)s::timestamptz[],
+                                  %(hour_from)s::timestamptz[], %(hour_to)s::timestamptz[],
+                                  %(dirty_m)s::integer[], %(dirty_h)s::timestamptz[], %(per_region)s);
+
+-- name: window_raw
+-- The raw rows of a planned window's raw ranges (window_raw_range, one per range, joined by
+-- UNION ALL in place of the ranges marker) as one row of arrays, which load straight into
+-- numpy.
+SELECT array_agg(c.monitor_id), array_agg(c.region_id), array_agg(c.time), array_agg(c.up),
+       array_agg(c.error_kind), array_agg(c.latency_us)
+FROM ({ranges}) AS c;
+
+-- name: window_raw_range
+-- One range of raw rows: a plain index range scan; the n marker numbers its parameters.
+SELECT c.monitor_id, c.region_id, c.time, c.up, c.error_kind, c.latency_us
+FROM check_results c
+WHERE c.monitor_id = ANY (%(ids{n})s::integer[]) AND c.time >= %(start{n})s AND c.time < %(end{n})s;
+
 -- name: rollup_lock
 -- Serialises aggregators: a second one waits, then finds the work done.
 SELECT pg_advisory_xact_lock(%(key)s);
@@ -43,28 +67,36 @@ SELECT s.bucket, s.monitor_id, s.region_id, s.slots, s.up_slots, s.down_slots, s
 FROM vigil_raw_stats(%(ids)s::integer[], %(from_ts)s, %(to_ts)s) AS s,
      LATERAL vigil_hist_quantiles(s.hist, '{0.5,0.9,0.95,0.99}') AS q;
 
--- name: rollup_clear_days
-DELETE FROM rollup_1d WHERE bucket >= %(from_ts)s AND bucket < %(to_ts)s
+-- name: rollup_clear_level
+-- {target}: rollup_1d, rollup_7d or rollup_28d (aggregator.rollup.LEVELS).
+DELETE FROM {target} WHERE bucket >= %(from_ts)s AND bucket < %(to_ts)s
   AND (%(ids)s::integer[] IS NULL OR monitor_id = ANY (%(ids)s::integer[]));
 
--- name: rollup_days
--- Daily rollups of the days in [from_ts, to_ts), merged from the hourly ones (all monitors,
--- or the given ones).
-INSERT INTO rollup_1d (bucket, monitor_id, region_id, slots, up_slots, down_slots, missed_slots,
-                       checks, latency_min_us, latency_max_us, latency_sum_us,
-                       p50_us, p90_us, p95_us, p99_us, hist)
+-- name: rollup_level
+-- Rollups of width {width} in [from_ts, to_ts), merged from the next finer ones ({source}:
+-- days from hours, weeks from days, four weeks from weeks), all monitors or the given ones.
+INSERT INTO {target} (bucket, monitor_id, region_id, slots, up_slots, down_slots, missed_slots,
+                      checks, latency_min_us, latency_max_us, latency_sum_us,
+                      p50_us, p90_us, p95_us, p99_us, hist)
 SELECT d.bucket, d.monitor_id, d.region_id, d.slots, d.up_slots, d.down_slots, d.missed_slots,
        d.checks, d.latency_min_us, d.latency_max_us, d.latency_sum_us, q[1], q[2], q[3], q[4], d.hist
-FROM (SELECT time_bucket('1 day', h.bucket) AS bucket, h.monitor_id, h.region_id,
+FROM (SELECT time_bucket('{width}', h.bucket) AS bucket, h.monitor_id, h.region_id,
              sum(h.slots) AS slots, sum(h.up_slots) AS up_slots, sum(h.down_slots) AS down_slots,
              sum(h.missed_slots) AS missed_slots, sum(h.checks) AS checks,
              min(h.latency_min_us) AS latency_min_us, max(h.latency_max_us) AS latency_max_us,
              sum(h.latency_sum_us) AS latency_sum_us, vigil_hist_merge(h.hist) AS hist
-      FROM rollup_1h h
+      FROM {source} h
       WHERE h.bucket >= %(from_ts)s AND h.bucket < %(to_ts)s
         AND (%(ids)s::integer[] IS NULL OR h.monitor_id = ANY (%(ids)s::integer[]))
       GROUP BY 1, 2, 3) AS d,
      LATERAL vigil_hist_quantiles(d.hist, '{0.5,0.9,0.95,0.99}') AS q;
+
+-- name: rollup_level_watermarks
+-- How far each width is rolled (rollup_state) and where its source begins.
+SELECT s.width, s.rolled_until FROM rollup_state s;
+
+-- name: rollup_first_bucket
+SELECT min(bucket) FROM {source};
 
 -- name: drop_raw_chunks
 SELECT count(*) FROM drop_chunks('check_results', older_than => %(older_than)s::timestamptz);
@@ -73,6 +105,9 @@ SELECT count(*) FROM drop_chunks('check_results', older_than => %(older_than)s::
 SELECT count(*) FROM drop_chunks('rollup_1h', older_than => %(older_than)s::timestamptz);
 
 -- name: delete_old_daily
+-- The daily rollups, and the weekly and four-weekly blocks, that start before the cut.
+WITH weeks AS (DELETE FROM rollup_7d WHERE bucket < %(older_than)s),
+     four_weeks AS (DELETE FROM rollup_28d WHERE bucket < %(older_than)s)
 DELETE FROM rollup_1d WHERE bucket < %(older_than)s;
 
 -- name: window_stats
