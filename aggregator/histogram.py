@@ -110,17 +110,16 @@ def quantiles(hist: np.ndarray | Sequence[int], qs: Sequence[float]) -> list[flo
     n = int(cnt.sum())
     if n == 0:
         return [None for _ in qs]
-    cum = np.cumsum(cnt)
-    out: list[float | None] = []
     for q in qs:
         if not 0.0 <= q <= 1.0:
             raise ValueError(f"quantile {q!r} is outside [0, 1]")
-        rank = q * (n - 1)
-        lo, hi = math.floor(rank), math.ceil(rank)
-        v_lo = float(VALUES[idx[np.searchsorted(cum, lo, side="right")]])
-        v_hi = float(VALUES[idx[np.searchsorted(cum, hi, side="right")]])
-        out.append(v_lo + (rank - lo) * (v_hi - v_lo))
-    return out
+    cum = np.cumsum(cnt)
+    rank = np.asarray(qs, dtype=np.float64) * (n - 1)
+    lo, hi = np.floor(rank), np.ceil(rank)
+    at = np.searchsorted(cum, np.concatenate((lo, hi)), side="right")
+    v = VALUES[idx[at]]
+    v_lo, v_hi = v[:len(rank)], v[len(rank):]
+    return (v_lo + (rank - lo) * (v_hi - v_lo)).tolist()
 
 
 def quantile(hist: np.ndarray | Sequence[int], q: float) -> float | None:

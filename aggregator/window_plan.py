@@ -59,19 +59,15 @@ class WindowPlan:
     raw: list[RawRange]
 
 
-def _blocks(days: list[datetime], width: timedelta, until: datetime | None) -> tuple[list[datetime], list[datetime]]:
-    """Sorted clean days -> (the blocks of ``width`` all of whose days are among them and that
-    are rolled by ``until``, the days left)."""
-    per_block: dict[datetime, list[datetime]] = defaultdict(list)
-    for day in days:
-        per_block[floor_to(day, width)].append(day)
-    blocks, rest = [], []
-    for block, members in per_block.items():
-        if until is not None and block + width <= until and len(members) == width // DAY:
-            blocks.append(block)
-        else:
-            rest += members
-    return blocks, rest
+def _split(start: datetime, end: datetime, width: timedelta,
+           until: datetime | None) -> tuple[list[tuple[datetime, datetime]], tuple[datetime, datetime] | None]:
+    """Whole clean days [start, end) -> (the parts of it not in whole blocks of ``width``
+    rolled by ``until``, the range of those blocks or None)."""
+    first = ceil_to(start, width)
+    last = floor_to(end if until is None else min(end, until), width)
+    if until is None or first >= last:
+        return [(start, end)], None
+    return [(a, b) for a, b in ((start, first), (last, end)) if a < b], (first, last)
 
 
 def plan_window(from_ts: datetime, to_ts: datetime, hourly_until: datetime | None,
@@ -85,20 +81,25 @@ def plan_window(from_ts: datetime, to_ts: datetime, hourly_until: datetime | Non
     hi = lo if hourly_until is None else max(lo, min(floor_to(to_ts, HOUR), hourly_until))
     dirty_from = lo if raw_from is None else max(lo, raw_from)
     dirty = sorted((h, m) for m, h in dirty if dirty_from <= h < hi)
-    dirty_days = {floor_to(h, DAY) for h, _ in dirty}
-    days = []
+    # The whole rolled days, as runs of clean days between the dirty ones.
+    clean: list[tuple[datetime, datetime]] = []
     if daily_until is not None:
-        day, last = ceil_to(lo, DAY), min(hi, daily_until) - DAY
-        while day <= last:
-            if day not in dirty_days:
-                days.append(day)
-            day += DAY
-    hours: list[tuple[datetime, datetime]] = []
-    h = lo
-    for day in (*days, hi):  # the hours between the whole days
-        if h < min(day, hi):
-            hours.append((h, min(day, hi)))
-        h = max(h, day + DAY)
+        day, end = ceil_to(lo, DAY), floor_to(min(hi, daily_until), DAY)
+        for dirty_day in sorted({floor_to(h, DAY) for h, _ in dirty}):
+            if day <= dirty_day < end:
+                clean.append((day, dirty_day))
+                day = dirty_day + DAY
+        clean = [(a, b) for a, b in (*clean, (day, end)) if a < b]
+    # Four-week blocks, then weeks, then days, each run split at the coarser blocks.
+    four_weeks, weeks, days = [], [], []
+    for run in clean:
+        parts, block = _split(*run, FOUR_WEEKS, four_weekly_until)
+        four_weeks += [block] if block else []
+        for part in parts:
+            rest, block = _split(*part, WEEK, weekly_until)
+            weeks += [block] if block else []
+            days += rest
+    hours = [(a, b) for a, b in zip((lo, *(b for _, b in clean)), (*(a for a, _ in clean), hi), strict=True) if a < b]
     raw = []
     for start, end in ((from_ts, lo), (hi, to_ts)):
         start = start if raw_from is None else max(start, raw_from)
@@ -110,12 +111,8 @@ def plan_window(from_ts: datetime, to_ts: datetime, hourly_until: datetime | Non
     for h, m in dirty:
         by_hour[h].append(m)
     raw += [RawRange(h, h + HOUR, tuple(ms)) for h, ms in by_hour.items()]
-    four_weeks, rest = _blocks(days, FOUR_WEEKS, four_weekly_until)
-    weeks, rest = _blocks(rest, WEEK, weekly_until)
-    return WindowPlan(lo, hi, _merge_touching([(d, d + DAY) for d in rest]),
-                      _merge_touching([(w, w + WEEK) for w in weeks]),
-                      _merge_touching([(b, b + FOUR_WEEKS) for b in four_weeks]),
-                      hours, [(m, h) for h, m in dirty], raw)
+    return WindowPlan(lo, hi, _merge_touching(days), _merge_touching(weeks), four_weeks, hours,
+                      [(m, h) for h, m in dirty], raw)
 
 
 def _merge_touching(ranges: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
