@@ -1,20 +1,22 @@
-"""Window statistics for readers (stats API, evaluator, reports): the Python side of the SQL window functions.
+"""Window statistics for readers (stats API, status pages, reports): the Python side of the SQL window functions.
 
-A window [from_ts, to_ts) is read from whole clean days of ``rollup_1d``, other rolled clean
-hours of ``rollup_1h`` and raw rows for the rest: the plan of ``aggregator.window_plan``,
-the same rule as ``vigil_window_parts`` (which SQL callers use; tests hold both to identical
-answers). One round trip carries two statements in a pipeline:
+A window [from_ts, to_ts) is read from the coarsest rolled, clean rollups that fit in it
+(four-week blocks, weeks, days, hours) and raw rows for the rest: the plan of
+``aggregator.window_plan``. SQL callers use ``vigil_window_stats``, which reads days, hours
+and raw rows; tests hold both to identical answers. One round trip carries two statements
+in a pipeline:
 
-* ``window_rolled`` (prepared, so its plan is cached): what the plan depends on besides the
-  window (the rollup watermarks, the raw horizon, the asked monitors' dirty hours and
-  quorums) and the rolled pieces summed per monitor, or per monitor and region, on the
-  server, all as one row of arrays (the histograms' entries as one ``bytea``);
+* ``vigil_window_rolled`` (its plan generic and cached for the session): what the plan
+  depends on besides the window (the rollup watermarks, the raw horizon, the asked
+  monitors' dirty hours and quorums) and the rolled pieces summed per monitor, or per
+  monitor and region, on the server, all as one row of arrays (the histograms' entries as
+  one ``bytea``);
 * ``window_raw`` (planned with its bounds): the raw rows of the raw ranges as one row of
   arrays, summarised here with numpy (``aggregator.raw_stats``).
 
 Both load straight into numpy. The plan is made from the state seen last (watermarks move
-once an hour, dirty hours rarely); when the state returned in the same round trip differs,
-the window is planned again with it and fetched again."""
+once an hour, dirty hours rarely); when the state returned in the same round trip gives
+another plan, the window is read again with that one."""
 
 from __future__ import annotations
 
