@@ -81,7 +81,7 @@ async def _level_watermarks(conn: psycopg.AsyncConnection) -> dict[timedelta, da
     return dict(await cur.fetchall())
 
 
-async def _roll_blocks(conn: psycopg.AsyncConnection, daily: datetime) -> None:
+async def roll_blocks(conn: psycopg.AsyncConnection, daily: datetime) -> None:
     """Roll the weeks and four-week blocks that the days rolled until ``daily`` completed.
     A level without a watermark yet starts at the block holding its source's first row."""
     done = await _level_watermarks(conn)
@@ -181,7 +181,7 @@ async def roll_next(conn: psycopg.AsyncConnection) -> int:
         if daily < complete:
             await _roll_days(conn, daily, complete)
         await _set(conn, "1 day", max(daily, complete))
-        await _roll_blocks(conn, max(daily, complete))
+        await roll_blocks(conn, max(daily, complete))
     return int((end - hourly) / HOUR)
 
 

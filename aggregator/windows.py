@@ -35,7 +35,7 @@ from psycopg.rows import tuple_row
 from aggregator import histogram
 from aggregator.history import Columns
 from aggregator.raw_stats import raw_stats
-from aggregator.window_plan import DAY, HOUR, WindowPlan, ceil_to, floor_to, plan_window
+from aggregator.window_plan import DAY, HOUR, RawRange, WindowPlan, ceil_to, floor_to, plan_window
 from vigil.queries import sql
 
 COUNTS = ("slots", "up_slots", "down_slots", "missed_slots", "checks", "latency_sum_us")
@@ -78,6 +78,33 @@ def _cursor(conn: psycopg.AsyncConnection) -> psycopg.AsyncCursor:
 
 
 @dataclass(frozen=True, slots=True)
+class Plans:
+    """A window's plans: ``together`` for every asked monitor not in ``own``."""
+
+    together: WindowPlan
+    own: dict[int, WindowPlan]
+
+    def rolled_params(self, ids: list[int]) -> dict[str, Any]:
+        """window_rolled's ranges: monitor 0 for the monitors planned together."""
+        params: dict[str, Any] = {"planned_ids": [m for m in ids if m not in self.own]}
+        for level in ("four_weeks", "weeks", "days", "hours"):
+            ranges = [(0, a, b) for a, b in getattr(self.together, level)]
+            ranges += [(m, a, b) for m, plan in self.own.items() for a, b in getattr(plan, level)]
+            name = level.removesuffix("s")
+            params[f"{name}_m"] = [m for m, _, _ in ranges]
+            params[f"{name}_from"] = [a for _, a, _ in ranges]
+            params[f"{name}_to"] = [b for _, _, b in ranges]
+        dirty = [pair for plan in self.own.values() for pair in plan.dirty]
+        params["dirty_m"] = [m for m, _ in dirty]
+        params["dirty_h"] = [h for _, h in dirty]
+        return params
+
+    def raw(self) -> list[RawRange]:
+        """The raw ranges: the window's ends (alike in every plan) and each own plan's dirty hours."""
+        return [*self.together.raw, *(r for plan in self.own.values() for r in plan.raw if r.monitor_ids)]
+
+
+@dataclass(frozen=True, slots=True)
 class _State:
     """What a window's plan depends on besides the window."""
 
@@ -88,9 +115,20 @@ class _State:
     raw_from: datetime | None
     dirty: tuple[tuple[int, datetime], ...]
 
-    def plan(self, from_ts: datetime, to_ts: datetime) -> WindowPlan:
-        return plan_window(from_ts, to_ts, self.hourly_until, self.daily_until, self.raw_from, list(self.dirty),
+    def plan(self, from_ts: datetime, to_ts: datetime, dirty: list[tuple[int, datetime]]) -> WindowPlan:
+        return plan_window(from_ts, to_ts, self.hourly_until, self.daily_until, self.raw_from, dirty,
                            self.weekly_until, self.four_weekly_until)
+
+    def plans(self, from_ts: datetime, to_ts: datetime) -> Plans:
+        """One plan for the monitors without dirty hours in the window, and one of its own
+        for each monitor with some: a late row keeps only its own monitor's day and blocks
+        out, so one dirty monitor does not send a whole group to hourly rollups."""
+        together = self.plan(from_ts, to_ts, [])
+        by_monitor: dict[int, list[tuple[int, datetime]]] = {}
+        for m, h in self.dirty:
+            by_monitor.setdefault(m, []).append((m, h))
+        own = {m: plan for m, pairs in by_monitor.items() if (plan := self.plan(from_ts, to_ts, pairs)) != together}
+        return Plans(together, own)
 
     def with_dirty(self, dirty: tuple[tuple[int, datetime], ...]) -> _State:
         return _State(self.hourly_until, self.daily_until, self.weekly_until, self.four_weekly_until,
@@ -125,36 +163,31 @@ def _rolled(row: tuple, per_region: bool) -> tuple[_State, dict[int, int], list[
     return state, quorum, pieces
 
 
-def _raw_query(plan: WindowPlan, ids: list[int]) -> tuple[str, dict[str, Any]]:
+def _raw_query(plans: Plans, ids: list[int]) -> tuple[str, dict[str, Any]]:
     scan = sql("window_raw_range")
     params: dict[str, Any] = {}
     scans = []
-    for n, r in enumerate(plan.raw):
+    for n, r in enumerate(plans.raw()):
         scans.append(scan.replace("{n}", str(n)))
         params.update({f"ids{n}": list(r.monitor_ids or ids), f"start{n}": r.start, f"end{n}": r.end})
     if not scans:  # no raw range: an empty one keeps the statement's shape
+        lo = plans.together.lo
         scans.append(scan.replace("{n}", "0"))
-        params.update({"ids0": [], "start0": plan.lo, "end0": plan.lo})
+        params.update({"ids0": [], "start0": lo, "end0": lo})
     return sql("window_raw").replace("{ranges}", " UNION ALL ".join(scans)), params
 
 
 async def _fetch(conn: psycopg.AsyncConnection, ids: list[int], from_ts: datetime, to_ts: datetime,
-                 plan: WindowPlan, per_region: bool) -> tuple[tuple, tuple]:
+                 plans: Plans, per_region: bool) -> tuple[tuple, tuple]:
     """(window_rolled's row, window_raw's row) in one round trip."""
     async with conn.pipeline():
         rolled = _cursor(conn)
-        await rolled.execute(sql("window_rolled"), {
-            "ids": ids, "from_ts": from_ts, "to_ts": to_ts,
-            "four_week_from": [a for a, _ in plan.four_weeks], "four_week_to": [b for _, b in plan.four_weeks],
-            "week_from": [a for a, _ in plan.weeks], "week_to": [b for _, b in plan.weeks],
-            "day_from": [a for a, _ in plan.days], "day_to": [b for _, b in plan.days],
-            "hour_from": [a for a, _ in plan.hours], "hour_to": [b for _, b in plan.hours],
-            "dirty_m": [m for m, _ in plan.dirty], "dirty_h": [h for _, h in plan.dirty],
-            "per_region": per_region})
+        await rolled.execute(sql("window_rolled"), {"ids": ids, "from_ts": from_ts, "to_ts": to_ts,
+                                                    "per_region": per_region, **plans.rolled_params(ids)})
         # Planned with its bounds (never prepared): a cached generic plan would pay run-time
         # chunk exclusion on every chunk of check_results at each execution.
         raw = _cursor(conn)
-        query, params = _raw_query(plan, ids)
+        query, params = _raw_query(plans, ids)
         await raw.execute(query, params, prepare=False)
         return await rolled.fetchone(), await raw.fetchone()
 
@@ -165,14 +198,14 @@ async def _pieces(conn: psycopg.AsyncConnection, monitor_ids: Sequence[int], fro
     ids = sorted(set(monitor_ids))
     key = tuple(ids)
     guess = (_last_seen or _State(None, None, None, None, None, ())).with_dirty(_dirty_seen.get(key, ()))
-    plan = guess.plan(from_ts, to_ts)
-    rolled_row, raw_row = await _fetch(conn, ids, from_ts, to_ts, plan, per_region)
+    plans = guess.plans(from_ts, to_ts)
+    rolled_row, raw_row = await _fetch(conn, ids, from_ts, to_ts, plans, per_region)
     state, quorum, pieces = _rolled(rolled_row, per_region)
     _last_seen = state
     if len(_dirty_seen) >= DIRTY_SEEN_MAX:
         _dirty_seen.clear()
     _dirty_seen[key] = state.dirty
-    if state != guess and (fresh := state.plan(from_ts, to_ts)) != plan:
+    if state != guess and (fresh := state.plans(from_ts, to_ts)) != plans:
         rolled_row, raw_row = await _fetch(conn, ids, from_ts, to_ts, fresh, per_region)
         state, quorum, pieces = _rolled(rolled_row, per_region)
     if raw_row[0] is not None:

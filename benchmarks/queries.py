@@ -35,7 +35,7 @@ import psycopg
 
 from aggregator import histogram
 from aggregator.history import SHAPES
-from aggregator.rollup import roll
+from aggregator.rollup import roll, roll_blocks
 from aggregator.seed import SeedPlan, seed
 from aggregator.windows import window_stats
 from benchmarks import queries_before
@@ -122,19 +122,28 @@ async def measure_group(dsn: str, ids: list[int], repeats: int) -> dict:
             "group_uptime_mismatch": (got[1], got[2]) != (up, down)}
 
 
+SQL_WINDOW = ("SELECT slots, up_slots, down_slots, missed_slots, checks, latency_sum_us, hist "
+              "FROM vigil_window_stats(%(ids)s::integer[], %(f)s, %(t)s)")
+
+
 async def measure_lengths(dsn: str, monitor_ids: list[int]) -> dict:
-    """The single-monitor question over 1 and 365 days, interleaved."""
+    """The single-monitor question over 1 and 365 days, interleaved; each answer is checked
+    against the SQL callers' path (vigil_window_stats: days, hours and raw rows, no blocks)."""
     to_ts = datetime.now(UTC)
     times: dict[int, list[float]] = {1: [], 365: []}
+    mismatches = 0
     async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
         for m in monitor_ids:
             for days in times:
-                await _ours(conn, m, to_ts - timedelta(days=days), to_ts)
+                stats, _ = await _ours(conn, m, to_ts - timedelta(days=days), to_ts)
+                want = (await _fetch(conn, SQL_WINDOW, {"ids": [m], "f": to_ts - timedelta(days=days), "t": to_ts}))[0]
+                mismatches += (*(stats[k] for k in ("slots", "up_slots", "down_slots", "missed_slots", "checks",
+                                                    "latency_sum_us")), stats["hist"].tolist()) != tuple(want)
         for _ in range(3):
             for m in monitor_ids:
                 for days in times:
                     times[days].append((await _timed(_ours(conn, m, to_ts - timedelta(days=days), to_ts)))[0])
-    return {"ms_1d": median(times[1]), "ms_365d": median(times[365])}
+    return {"ms_1d": median(times[1]), "ms_365d": median(times[365]), "length_mismatches": mismatches}
 
 
 async def measure(dsn: str, monitor_ids: list[int], first_id: int, repeats: int, compare: bool) -> dict:
@@ -181,24 +190,33 @@ def older_history(dsn: str, days: int = 365, hourly_days: int = 90) -> int:
     added = 0
     with psycopg.connect(dsn, autocommit=True) as conn:
         first_raw = conn.execute("SELECT min(time) FROM check_results").fetchone()[0]
-        first_day = conn.execute("SELECT min(bucket) + interval '1 day' FROM rollup_1d").fetchone()[0]
-        last_day = conn.execute("SELECT max(bucket) FROM rollup_1d").fetchone()[0]
-        block = last_day - first_day
+        first = conn.execute("SELECT min(bucket) FROM rollup_1d").fetchone()[0]  # a partial day
+        first_day, last_day = first + timedelta(days=1), conn.execute("SELECT max(bucket) FROM rollup_1d").fetchone()[0]
+        block = last_day - first_day  # whole rolled days, copied back to end where the first day starts
         for table, horizon in (("rollup_1d", days), ("rollup_1h", hourly_days)):
-            oldest = first_day - timedelta(days=horizon - 30)
-            start = first_day
-            while start > oldest:
-                shift = first_day - (start - block)
+            oldest = first - timedelta(days=horizon - 30)
+            end = first
+            while end > oldest:
                 n = conn.execute(
                     f"INSERT INTO {table} (bucket, {ROLLUP_COLUMNS}) SELECT bucket - %(shift)s, {ROLLUP_COLUMNS} "
                     f"FROM {table} WHERE bucket >= %(first)s AND bucket < %(last)s AND bucket - %(shift)s >= %(oldest)s",
-                    {"shift": shift, "first": first_day, "last": last_day, "oldest": oldest}).rowcount
+                    {"shift": last_day - end, "first": first_day, "last": last_day, "oldest": oldest}).rowcount
                 added += n if table == "rollup_1d" else 0
-                start -= block
+                end -= block
         conn.execute("INSERT INTO retention_horizons (source, kept_from) VALUES ('raw', %s), ('1 hour', %s) "
                      "ON CONFLICT (source) DO UPDATE SET kept_from = EXCLUDED.kept_from",
-                     (first_raw, first_day - timedelta(days=hourly_days - 30)))
+                     (first_raw, first - timedelta(days=hourly_days - 30)))
+        # The weeks and four-week blocks of the whole year, rolled from the days again.
+        conn.execute("TRUNCATE rollup_7d, rollup_28d")
+        conn.execute("DELETE FROM rollup_state WHERE width IN ('7 days', '28 days')")
+        daily = conn.execute("SELECT rolled_until FROM rollup_state WHERE width = '1 day'").fetchone()[0]
+    asyncio.run(_roll_blocks(dsn, daily))
     return added
+
+
+async def _roll_blocks(dsn: str, daily: datetime) -> None:
+    async with await psycopg.AsyncConnection.connect(dsn) as conn, conn.transaction():
+        await roll_blocks(conn, daily)
 
 
 async def aggregate(dsn: str) -> tuple[float, int]:
@@ -281,6 +299,7 @@ def main() -> None:
         "ms_1d": round(figures["ms_1d"], 3),
         "ms_365d": round(figures["ms_365d"], 3),
         "ms_365d_over_1d": round(figures["ms_365d"] / figures["ms_1d"], 2),
+        "length_mismatches": figures["length_mismatches"],
         "group_monitors": monitors,
         "group_ms_median": round(figures["group_ms_median"], 3),
         "group_exact_ms_median": round(figures["group_exact_ms_median"], 2),

@@ -715,10 +715,10 @@ CREATE FUNCTION public.vigil_window_region_stats(monitor_ids integer[], from_ts 
 $$;
 
 --
--- Name: vigil_window_rolled(integer[], timestamp with time zone, timestamp with time zone, timestamp with time zone[], timestamp with time zone[], timestamp with time zone[], timestamp with time zone[], timestamp with time zone[], timestamp with time zone[], timestamp with time zone[], timestamp with time zone[], integer[], timestamp with time zone[], boolean); Type: FUNCTION; Schema: public; Owner: -
+-- Name: vigil_window_rolled(integer[], timestamp with time zone, timestamp with time zone, integer[], integer[], timestamp with time zone[], timestamp with time zone[], integer[], timestamp with time zone[], timestamp with time zone[], integer[], timestamp with time zone[], timestamp with time zone[], integer[], timestamp with time zone[], timestamp with time zone[], integer[], timestamp with time zone[], boolean); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.vigil_window_rolled(monitor_ids integer[], from_ts timestamp with time zone, to_ts timestamp with time zone, four_week_from timestamp with time zone[], four_week_to timestamp with time zone[], week_from timestamp with time zone[], week_to timestamp with time zone[], day_from timestamp with time zone[], day_to timestamp with time zone[], hour_from timestamp with time zone[], hour_to timestamp with time zone[], dirty_m integer[], dirty_h timestamp with time zone[], per_region boolean) RETURNS TABLE(hourly_until timestamp with time zone, daily_until timestamp with time zone, weekly_until timestamp with time zone, four_weekly_until timestamp with time zone, raw_from timestamp with time zone, dirty_monitors integer[], dirty_hours timestamp with time zone[], quorum_monitors integer[], quorums smallint[], piece_monitors integer[], piece_regions smallint[], slots bigint[], up_slots bigint[], down_slots bigint[], missed_slots bigint[], checks bigint[], latency_min_us integer[], latency_max_us integer[], latency_sum_us bigint[], hist_bytes integer[], hist bytea)
+CREATE FUNCTION public.vigil_window_rolled(monitor_ids integer[], from_ts timestamp with time zone, to_ts timestamp with time zone, planned_ids integer[], four_week_m integer[], four_week_from timestamp with time zone[], four_week_to timestamp with time zone[], week_m integer[], week_from timestamp with time zone[], week_to timestamp with time zone[], day_m integer[], day_from timestamp with time zone[], day_to timestamp with time zone[], hour_m integer[], hour_from timestamp with time zone[], hour_to timestamp with time zone[], dirty_m integer[], dirty_h timestamp with time zone[], per_region boolean) RETURNS TABLE(hourly_until timestamp with time zone, daily_until timestamp with time zone, weekly_until timestamp with time zone, four_weekly_until timestamp with time zone, raw_from timestamp with time zone, dirty_monitors integer[], dirty_hours timestamp with time zone[], quorum_monitors integer[], quorums smallint[], piece_monitors integer[], piece_regions smallint[], slots bigint[], up_slots bigint[], down_slots bigint[], missed_slots bigint[], checks bigint[], latency_min_us integer[], latency_max_us integer[], latency_sum_us bigint[], hist_bytes integer[], hist bytea)
     LANGUAGE plpgsql STABLE
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
@@ -736,30 +736,34 @@ BEGIN
                string_agg(substring(array_send(r.hist::integer[]) FROM 21), ''::bytea) AS hist
         FROM (SELECT r.monitor_id, r.region_id, r.slots, r.up_slots, r.down_slots, r.missed_slots, r.checks,
                      r.latency_min_us, r.latency_max_us, r.latency_sum_us, r.hist
-              FROM unnest(four_week_from, four_week_to) AS s(a, b)
+              FROM unnest(four_week_m, four_week_from, four_week_to) AS s(m, a, b)
               CROSS JOIN LATERAL (SELECT r.* FROM rollup_28d r
-                                  WHERE r.monitor_id = ANY (monitor_ids) AND r.region_id BETWEEN region_lo AND region_hi
+                                  WHERE r.monitor_id = ANY (CASE WHEN s.m = 0 THEN planned_ids ELSE ARRAY[s.m] END)
+                                    AND r.region_id BETWEEN region_lo AND region_hi
                                     AND r.bucket >= s.a AND r.bucket < s.b OFFSET 0) AS r
               UNION ALL
               SELECT r.monitor_id, r.region_id, r.slots, r.up_slots, r.down_slots, r.missed_slots, r.checks,
                      r.latency_min_us, r.latency_max_us, r.latency_sum_us, r.hist
-              FROM unnest(week_from, week_to) AS s(a, b)
+              FROM unnest(week_m, week_from, week_to) AS s(m, a, b)
               CROSS JOIN LATERAL (SELECT r.* FROM rollup_7d r
-                                  WHERE r.monitor_id = ANY (monitor_ids) AND r.region_id BETWEEN region_lo AND region_hi
+                                  WHERE r.monitor_id = ANY (CASE WHEN s.m = 0 THEN planned_ids ELSE ARRAY[s.m] END)
+                                    AND r.region_id BETWEEN region_lo AND region_hi
                                     AND r.bucket >= s.a AND r.bucket < s.b OFFSET 0) AS r
               UNION ALL
               SELECT r.monitor_id, r.region_id, r.slots, r.up_slots, r.down_slots, r.missed_slots, r.checks,
                      r.latency_min_us, r.latency_max_us, r.latency_sum_us, r.hist
-              FROM unnest(day_from, day_to) AS s(a, b)
+              FROM unnest(day_m, day_from, day_to) AS s(m, a, b)
               CROSS JOIN LATERAL (SELECT r.* FROM rollup_1d r
-                                  WHERE r.monitor_id = ANY (monitor_ids) AND r.region_id BETWEEN region_lo AND region_hi
+                                  WHERE r.monitor_id = ANY (CASE WHEN s.m = 0 THEN planned_ids ELSE ARRAY[s.m] END)
+                                    AND r.region_id BETWEEN region_lo AND region_hi
                                     AND r.bucket >= s.a AND r.bucket < s.b OFFSET 0) AS r
               UNION ALL
               SELECT r.monitor_id, r.region_id, r.slots, r.up_slots, r.down_slots, r.missed_slots, r.checks,
                      r.latency_min_us, r.latency_max_us, r.latency_sum_us, r.hist
-              FROM unnest(hour_from, hour_to) AS s(a, b)
+              FROM unnest(hour_m, hour_from, hour_to) AS s(m, a, b)
               CROSS JOIN LATERAL (SELECT r.* FROM rollup_1h r
-                                  WHERE r.monitor_id = ANY (monitor_ids) AND r.region_id BETWEEN region_lo AND region_hi
+                                  WHERE r.monitor_id = ANY (CASE WHEN s.m = 0 THEN planned_ids ELSE ARRAY[s.m] END)
+                                    AND r.region_id BETWEEN region_lo AND region_hi
                                     AND r.bucket >= s.a AND r.bucket < s.b OFFSET 0) AS r
               WHERE NOT EXISTS (SELECT 1 FROM unnest(dirty_m, dirty_h) AS d(m, h)
                                 WHERE d.m = r.monitor_id AND d.h = r.bucket)) AS r

@@ -9,7 +9,7 @@ import numpy as np
 import psycopg
 import pytest
 
-from aggregator import histogram
+from aggregator import histogram, windows
 from aggregator.history import Columns, concat, monitor_history
 from aggregator.jobs import aggregate
 from aggregator.window_plan import floor_to, plan_window
@@ -136,3 +136,32 @@ async def test_retention_drops_the_blocks_with_their_days(settings, db, history)
     cut = db.execute("SELECT kept_from FROM retention_horizons WHERE source = '1 day'").fetchone()[0]
     for table in ("rollup_1d", "rollup_7d", "rollup_28d"):
         assert db.execute(f"SELECT count(*) FROM {table} WHERE bucket < %s", (cut,)).fetchone()[0] == 0, table
+
+
+async def test_a_late_row_keeps_only_its_own_monitors_blocks_out(settings, db, history):
+    """Asked together, a monitor with a dirty hour is read from its own plan (that day from
+    hours and raw rows) while the others keep reading the four-week block."""
+    mid, regions, cols, start, now = history
+    other, other_regions = make_monitor(db, ["eu", "us", "ap"], 2)
+    other_cols = monitor_history(np.random.default_rng(23), other, other_regions, start, now - 30, 300, "lognormal",
+                                 incident_rate_per_day=1, missed_rate=0.01)
+    insert(db, other_cols)
+    await roll_all(settings)
+    four_weekly = db.execute("SELECT rolled_until FROM rollup_state WHERE width = '28 days'").fetchone()[0]
+    t = int(four_weekly.timestamp()) - 12 * DAY + 5 * HOUR + 7
+    late = Columns(time=np.array([t], dtype=np.int64), monitor_id=np.array([mid], dtype=np.int32),
+                   region_id=np.array(regions[1:2], dtype=np.int16), latency_us=np.array([6_543_210]),
+                   up=np.array([True]), error_kind=np.zeros(1, dtype=np.int16))
+    insert(db, late)  # not rolled again: the hour stays dirty while the window is read
+    lo, hi = start + 600, now
+    async with await psycopg.AsyncConnection.connect(settings.database_url) as conn:
+        got = {r["monitor_id"]: r for r in await window_stats(conn, [mid, other], ts(lo), ts(hi))}
+    plans = windows._last_seen.plans(ts(lo), ts(hi))
+    assert set(plans.own) == {mid}
+    assert plans.together.four_weeks and not any(a <= ts(t) < b for a, b in plans.own[mid].four_weeks)
+    for monitor, history_cols in ((mid, concat([cols, late])), (other, other_cols)):
+        want = exact(history_cols, monitor, lo, hi, quorum=2)
+        assert (got[monitor]["slots"], got[monitor]["up_slots"], got[monitor]["down_slots"],
+                got[monitor]["latency_max_us"], got[monitor]["latency_sum_us"]) == \
+            (want["slots"], want["up_slots"], want["down_slots"], want["latency_max_us"], want["latency_sum_us"])
+    assert got[mid]["latency_max_us"] == 6_543_210

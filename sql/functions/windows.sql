@@ -285,7 +285,10 @@ $$;
 -- window as planned, summed per (monitor, region) here, as parallel arrays: ranges of whole
 -- clean four-week blocks, weeks and days (four_week_from[i]..four_week_to[i] and so on) from
 -- rollup_28d, rollup_7d and rollup_1d, ranges of hours from rollup_1h less the dirty
--- (monitor, hour) pairs (dirty_m, dirty_h).
+-- (monitor, hour) pairs (dirty_m, dirty_h). A range's monitor (four_week_m[i] and so on) is
+-- 0 for the monitors planned together (planned_ids: those without dirty hours in the
+-- window), or the one monitor whose own plan it belongs to (a dirty hour keeps only that
+-- monitor's day and blocks out).
 -- * Each range is one index range scan: a list of hours would cost an index descent per
 --   hour, and without OFFSET 0 the generic plan (which cannot know how few rows a range
 --   holds) reads every hour of the monitors and filters them.
@@ -297,10 +300,11 @@ $$;
 -- PostgreSQL kept choosing a custom plan (the arrays' lengths make it look cheaper), and
 -- planning it cost twice its execution.
 CREATE OR REPLACE FUNCTION vigil_window_rolled(monitor_ids integer[], from_ts timestamptz, to_ts timestamptz,
-                                               four_week_from timestamptz[], four_week_to timestamptz[],
-                                               week_from timestamptz[], week_to timestamptz[],
-                                               day_from timestamptz[], day_to timestamptz[],
-                                               hour_from timestamptz[], hour_to timestamptz[],
+                                               planned_ids integer[],
+                                               four_week_m integer[], four_week_from timestamptz[], four_week_to timestamptz[],
+                                               week_m integer[], week_from timestamptz[], week_to timestamptz[],
+                                               day_m integer[], day_from timestamptz[], day_to timestamptz[],
+                                               hour_m integer[], hour_from timestamptz[], hour_to timestamptz[],
                                                dirty_m integer[], dirty_h timestamptz[], per_region boolean)
 RETURNS TABLE (hourly_until timestamptz, daily_until timestamptz, weekly_until timestamptz,
                four_weekly_until timestamptz, raw_from timestamptz,
@@ -323,30 +327,34 @@ BEGIN
                string_agg(substring(array_send(r.hist::integer[]) FROM 21), ''::bytea) AS hist
         FROM (SELECT r.monitor_id, r.region_id, r.slots, r.up_slots, r.down_slots, r.missed_slots, r.checks,
                      r.latency_min_us, r.latency_max_us, r.latency_sum_us, r.hist
-              FROM unnest(four_week_from, four_week_to) AS s(a, b)
+              FROM unnest(four_week_m, four_week_from, four_week_to) AS s(m, a, b)
               CROSS JOIN LATERAL (SELECT r.* FROM rollup_28d r
-                                  WHERE r.monitor_id = ANY (monitor_ids) AND r.region_id BETWEEN region_lo AND region_hi
+                                  WHERE r.monitor_id = ANY (CASE WHEN s.m = 0 THEN planned_ids ELSE ARRAY[s.m] END)
+                                    AND r.region_id BETWEEN region_lo AND region_hi
                                     AND r.bucket >= s.a AND r.bucket < s.b OFFSET 0) AS r
               UNION ALL
               SELECT r.monitor_id, r.region_id, r.slots, r.up_slots, r.down_slots, r.missed_slots, r.checks,
                      r.latency_min_us, r.latency_max_us, r.latency_sum_us, r.hist
-              FROM unnest(week_from, week_to) AS s(a, b)
+              FROM unnest(week_m, week_from, week_to) AS s(m, a, b)
               CROSS JOIN LATERAL (SELECT r.* FROM rollup_7d r
-                                  WHERE r.monitor_id = ANY (monitor_ids) AND r.region_id BETWEEN region_lo AND region_hi
+                                  WHERE r.monitor_id = ANY (CASE WHEN s.m = 0 THEN planned_ids ELSE ARRAY[s.m] END)
+                                    AND r.region_id BETWEEN region_lo AND region_hi
                                     AND r.bucket >= s.a AND r.bucket < s.b OFFSET 0) AS r
               UNION ALL
               SELECT r.monitor_id, r.region_id, r.slots, r.up_slots, r.down_slots, r.missed_slots, r.checks,
                      r.latency_min_us, r.latency_max_us, r.latency_sum_us, r.hist
-              FROM unnest(day_from, day_to) AS s(a, b)
+              FROM unnest(day_m, day_from, day_to) AS s(m, a, b)
               CROSS JOIN LATERAL (SELECT r.* FROM rollup_1d r
-                                  WHERE r.monitor_id = ANY (monitor_ids) AND r.region_id BETWEEN region_lo AND region_hi
+                                  WHERE r.monitor_id = ANY (CASE WHEN s.m = 0 THEN planned_ids ELSE ARRAY[s.m] END)
+                                    AND r.region_id BETWEEN region_lo AND region_hi
                                     AND r.bucket >= s.a AND r.bucket < s.b OFFSET 0) AS r
               UNION ALL
               SELECT r.monitor_id, r.region_id, r.slots, r.up_slots, r.down_slots, r.missed_slots, r.checks,
                      r.latency_min_us, r.latency_max_us, r.latency_sum_us, r.hist
-              FROM unnest(hour_from, hour_to) AS s(a, b)
+              FROM unnest(hour_m, hour_from, hour_to) AS s(m, a, b)
               CROSS JOIN LATERAL (SELECT r.* FROM rollup_1h r
-                                  WHERE r.monitor_id = ANY (monitor_ids) AND r.region_id BETWEEN region_lo AND region_hi
+                                  WHERE r.monitor_id = ANY (CASE WHEN s.m = 0 THEN planned_ids ELSE ARRAY[s.m] END)
+                                    AND r.region_id BETWEEN region_lo AND region_hi
                                     AND r.bucket >= s.a AND r.bucket < s.b OFFSET 0) AS r
               WHERE NOT EXISTS (SELECT 1 FROM unnest(dirty_m, dirty_h) AS d(m, h)
                                 WHERE d.m = r.monitor_id AND d.h = r.bucket)) AS r

@@ -5,11 +5,11 @@ SELECT * FROM vigil_window_parts(%(ids)s::integer[], %(from_ts)s, %(to_ts)s, %(p
 -- name: window_rolled
 -- What a window's plan depends on and its rolled pieces, as planned (aggregator/window_plan.py),
 -- in one row (see vigil_window_rolled in sql/functions/windows.sql).
-SELECT * FROM vigil_window_rolled(%(ids)s::integer[], %(from_ts)s, %(to_ts)s,
-                                  %(four_week_from)s::timestamptz[], %(four_week_to)s::timestamptz[],
-                                  %(week_from)s::timestamptz[], %(week_to)s::timestamptz[],
-                                  %(day_from)s::timestamptz[], %(day_to)s::timestamptz[],
-                                  %(hour_from)s::timestamptz[], %(hour_to)s::timestamptz[],
+SELECT * FROM vigil_window_rolled(%(ids)s::integer[], %(from_ts)s, %(to_ts)s, %(planned_ids)s::integer[],
+                                  %(four_week_m)s::integer[], %(four_week_from)s::timestamptz[], %(four_week_to)s::timestamptz[],
+                                  %(week_m)s::integer[], %(week_from)s::timestamptz[], %(week_to)s::timestamptz[],
+                                  %(day_m)s::integer[], %(day_from)s::timestamptz[], %(day_to)s::timestamptz[],
+                                  %(hour_m)s::integer[], %(hour_from)s::timestamptz[], %(hour_to)s::timestamptz[],
                                   %(dirty_m)s::integer[], %(dirty_h)s::timestamptz[], %(per_region)s);
 
 -- name: window_raw
