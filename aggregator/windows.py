@@ -77,6 +77,20 @@ def _cursor(conn: psycopg.AsyncConnection) -> psycopg.AsyncCursor:
     return cur
 
 
+def _less_hours(ranges: list[tuple[datetime, datetime]],
+                dirty: list[tuple[int, datetime]]) -> list[tuple[datetime, datetime]]:
+    """Ranges of hours of one monitor, less its dirty hours (read from raw rows instead)."""
+    out = []
+    for a, b in ranges:
+        for h in sorted(h for _, h in dirty if a <= h < b):
+            if a < h:
+                out.append((a, h))
+            a = h + HOUR
+        if a < b:
+            out.append((a, b))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Plans:
     """A window's plans: ``together`` for every asked monitor not in ``own``."""
@@ -89,19 +103,24 @@ class Plans:
         params: dict[str, Any] = {"planned_ids": [m for m in ids if m not in self.own]}
         for level in ("four_weeks", "weeks", "days", "hours"):
             ranges = [(0, a, b) for a, b in getattr(self.together, level)]
-            ranges += [(m, a, b) for m, plan in self.own.items() for a, b in getattr(plan, level)]
+            for m, plan in self.own.items():
+                own = getattr(plan, level)
+                ranges += [(m, a, b) for a, b in (_less_hours(own, plan.dirty) if level == "hours" else own)]
             name = level.removesuffix("s")
             params[f"{name}_m"] = [m for m, _, _ in ranges]
             params[f"{name}_from"] = [a for _, a, _ in ranges]
             params[f"{name}_to"] = [b for _, _, b in ranges]
-        dirty = [pair for plan in self.own.values() for pair in plan.dirty]
-        params["dirty_m"] = [m for m, _ in dirty]
-        params["dirty_h"] = [h for _, h in dirty]
         return params
 
     def raw(self) -> list[RawRange]:
-        """The raw ranges: the window's ends (alike in every plan) and each own plan's dirty hours."""
-        return [*self.together.raw, *(r for plan in self.own.values() for r in plan.raw if r.monitor_ids)]
+        """The raw ranges: the window's ends (alike in every plan) and the own plans' dirty
+        hours, one range per hour for all the monitors dirty in it."""
+        dirty: dict[tuple[datetime, datetime], list[int]] = {}
+        for plan in self.own.values():
+            for r in plan.raw:
+                if r.monitor_ids:
+                    dirty.setdefault((r.start, r.end), []).extend(r.monitor_ids)
+        return [*self.together.raw, *(RawRange(a, b, tuple(sorted(ms))) for (a, b), ms in sorted(dirty.items()))]
 
 
 @dataclass(frozen=True, slots=True)

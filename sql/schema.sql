@@ -715,10 +715,10 @@ CREATE FUNCTION public.vigil_window_region_stats(monitor_ids integer[], from_ts 
 $$;
 
 --
--- Name: vigil_window_rolled(integer[], timestamp with time zone, timestamp with time zone, integer[], integer[], timestamp with time zone[], timestamp with time zone[], integer[], timestamp with time zone[], timestamp with time zone[], integer[], timestamp with time zone[], timestamp with time zone[], integer[], timestamp with time zone[], timestamp with time zone[], integer[], timestamp with time zone[], boolean); Type: FUNCTION; Schema: public; Owner: -
+-- Name: vigil_window_rolled(integer[], timestamp with time zone, timestamp with time zone, integer[], integer[], timestamp with time zone[], timestamp with time zone[], integer[], timestamp with time zone[], timestamp with time zone[], integer[], timestamp with time zone[], timestamp with time zone[], integer[], timestamp with time zone[], timestamp with time zone[], boolean); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.vigil_window_rolled(monitor_ids integer[], from_ts timestamp with time zone, to_ts timestamp with time zone, planned_ids integer[], four_week_m integer[], four_week_from timestamp with time zone[], four_week_to timestamp with time zone[], week_m integer[], week_from timestamp with time zone[], week_to timestamp with time zone[], day_m integer[], day_from timestamp with time zone[], day_to timestamp with time zone[], hour_m integer[], hour_from timestamp with time zone[], hour_to timestamp with time zone[], dirty_m integer[], dirty_h timestamp with time zone[], per_region boolean) RETURNS TABLE(hourly_until timestamp with time zone, daily_until timestamp with time zone, weekly_until timestamp with time zone, four_weekly_until timestamp with time zone, raw_from timestamp with time zone, dirty_monitors integer[], dirty_hours timestamp with time zone[], quorum_monitors integer[], quorums smallint[], piece_monitors integer[], piece_regions smallint[], slots bigint[], up_slots bigint[], down_slots bigint[], missed_slots bigint[], checks bigint[], latency_min_us integer[], latency_max_us integer[], latency_sum_us bigint[], hist_bytes integer[], hist bytea)
+CREATE FUNCTION public.vigil_window_rolled(monitor_ids integer[], from_ts timestamp with time zone, to_ts timestamp with time zone, planned_ids integer[], four_week_m integer[], four_week_from timestamp with time zone[], four_week_to timestamp with time zone[], week_m integer[], week_from timestamp with time zone[], week_to timestamp with time zone[], day_m integer[], day_from timestamp with time zone[], day_to timestamp with time zone[], hour_m integer[], hour_from timestamp with time zone[], hour_to timestamp with time zone[], per_region boolean) RETURNS TABLE(hourly_until timestamp with time zone, daily_until timestamp with time zone, weekly_until timestamp with time zone, four_weekly_until timestamp with time zone, raw_from timestamp with time zone, dirty_monitors integer[], dirty_hours timestamp with time zone[], quorum_monitors integer[], quorums smallint[], piece_monitors integer[], piece_regions smallint[], slots bigint[], up_slots bigint[], down_slots bigint[], missed_slots bigint[], checks bigint[], latency_min_us integer[], latency_max_us integer[], latency_sum_us bigint[], hist_bytes integer[], hist bytea)
     LANGUAGE plpgsql STABLE
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
@@ -765,8 +765,7 @@ BEGIN
                                   WHERE r.monitor_id = ANY (CASE WHEN s.m = 0 THEN planned_ids ELSE ARRAY[s.m] END)
                                     AND r.region_id BETWEEN region_lo AND region_hi
                                     AND r.bucket >= s.a AND r.bucket < s.b OFFSET 0) AS r
-              WHERE NOT EXISTS (SELECT 1 FROM unnest(dirty_m, dirty_h) AS d(m, h)
-                                WHERE d.m = r.monitor_id AND d.h = r.bucket)) AS r
+) AS r
         GROUP BY r.monitor_id, r.region_id)
     SELECT (SELECT s.rolled_until FROM rollup_state s WHERE s.width = interval '1 hour'),
            (SELECT s.rolled_until FROM rollup_state s WHERE s.width = interval '1 day'),

@@ -284,11 +284,11 @@ $$;
 -- monitors' dirty hours in the window, their region quorums), then the rolled pieces of the
 -- window as planned, summed per (monitor, region) here, as parallel arrays: ranges of whole
 -- clean four-week blocks, weeks and days (four_week_from[i]..four_week_to[i] and so on) from
--- rollup_28d, rollup_7d and rollup_1d, ranges of hours from rollup_1h less the dirty
--- (monitor, hour) pairs (dirty_m, dirty_h). A range's monitor (four_week_m[i] and so on) is
--- 0 for the monitors planned together (planned_ids: those without dirty hours in the
--- window), or the one monitor whose own plan it belongs to (a dirty hour keeps only that
--- monitor's day and blocks out).
+-- rollup_28d, rollup_7d and rollup_1d, ranges of hours from rollup_1h. A range's monitor
+-- (four_week_m[i] and so on) is 0 for the monitors planned together (planned_ids: those
+-- without dirty hours in the window), or the one monitor whose own plan it belongs to: a
+-- dirty hour keeps only its monitor's day and blocks out, and that monitor's hour ranges
+-- leave the dirty hours out (they are read from raw rows).
 -- * Each range is one index range scan: a list of hours would cost an index descent per
 --   hour, and without OFFSET 0 the generic plan (which cannot know how few rows a range
 --   holds) reads every hour of the monitors and filters them.
@@ -305,7 +305,7 @@ CREATE OR REPLACE FUNCTION vigil_window_rolled(monitor_ids integer[], from_ts ti
                                                week_m integer[], week_from timestamptz[], week_to timestamptz[],
                                                day_m integer[], day_from timestamptz[], day_to timestamptz[],
                                                hour_m integer[], hour_from timestamptz[], hour_to timestamptz[],
-                                               dirty_m integer[], dirty_h timestamptz[], per_region boolean)
+                                               per_region boolean)
 RETURNS TABLE (hourly_until timestamptz, daily_until timestamptz, weekly_until timestamptz,
                four_weekly_until timestamptz, raw_from timestamptz,
                dirty_monitors integer[], dirty_hours timestamptz[], quorum_monitors integer[], quorums smallint[],
@@ -356,8 +356,7 @@ BEGIN
                                   WHERE r.monitor_id = ANY (CASE WHEN s.m = 0 THEN planned_ids ELSE ARRAY[s.m] END)
                                     AND r.region_id BETWEEN region_lo AND region_hi
                                     AND r.bucket >= s.a AND r.bucket < s.b OFFSET 0) AS r
-              WHERE NOT EXISTS (SELECT 1 FROM unnest(dirty_m, dirty_h) AS d(m, h)
-                                WHERE d.m = r.monitor_id AND d.h = r.bucket)) AS r
+) AS r
         GROUP BY r.monitor_id, r.region_id)
     SELECT (SELECT s.rolled_until FROM rollup_state s WHERE s.width = interval '1 hour'),
            (SELECT s.rolled_until FROM rollup_state s WHERE s.width = interval '1 day'),

@@ -10,7 +10,7 @@ SELECT * FROM vigil_window_rolled(%(ids)s::integer[], %(from_ts)s, %(to_ts)s, %(
                                   %(week_m)s::integer[], %(week_from)s::timestamptz[], %(week_to)s::timestamptz[],
                                   %(day_m)s::integer[], %(day_from)s::timestamptz[], %(day_to)s::timestamptz[],
                                   %(hour_m)s::integer[], %(hour_from)s::timestamptz[], %(hour_to)s::timestamptz[],
-                                  %(dirty_m)s::integer[], %(dirty_h)s::timestamptz[], %(per_region)s);
+                                  %(per_region)s);
 
 -- name: window_raw
 -- The raw rows of a planned window's raw ranges (window_raw_range, one per range, joined by
