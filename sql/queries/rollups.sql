@@ -1,7 +1,3 @@
--- name: window_parts
--- The unmerged pieces of a window (see vigil_window_parts in sql/functions/windows.sql).
-SELECT * FROM vigil_window_parts(%(ids)s::integer[], %(from_ts)s, %(to_ts)s, %(per_region)s);
-
 -- name: window_rolled
 -- What a window's plan depends on and its rolled pieces, as planned (aggregator/window_plan.py),
 -- in one row (see vigil_window_rolled in sql/functions/windows.sql).
@@ -109,13 +105,6 @@ SELECT count(*) FROM drop_chunks('rollup_1h', older_than => %(older_than)s::time
 WITH weeks AS (DELETE FROM rollup_7d WHERE bucket < %(older_than)s),
      four_weeks AS (DELETE FROM rollup_28d WHERE bucket < %(older_than)s)
 DELETE FROM rollup_1d WHERE bucket < %(older_than)s;
-
--- name: window_stats
-SELECT * FROM vigil_window_stats(%(ids)s::integer[], %(from_ts)s, %(to_ts)s) ORDER BY monitor_id;
-
--- name: window_region_stats
-SELECT * FROM vigil_window_region_stats(%(ids)s::integer[], %(from_ts)s, %(to_ts)s)
-ORDER BY monitor_id, region_id;
 
 -- name: closed_raw_chunks_to_pack
 -- Raw chunks that ended more than an hour ago (late rows are rare after that) and whose
