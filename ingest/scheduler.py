@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import hashlib
 import json
 import logging
@@ -85,6 +87,8 @@ class Scheduler:
         del rows  # the payloads keep what they need of them
         self.tables = tables
         self._note_requests(recent)
+        del tables
+        _return_freed_memory()
 
     async def rows_changed(self) -> bool:
         """Whether the monitors read now differ from those the slot tables were built from,
@@ -203,6 +207,24 @@ class Scheduler:
                 except Exception as exc:
                     log.warning("missed-slot sweep failed (%s: %s); retrying", type(exc).__name__, exc)
             await _wait(stop, min(self.settings.scheduler_refresh_seconds, self.settings.missed_sweep_seconds))
+
+
+def _libc_trim():
+    """glibc's malloc_trim, or None where the C library has none (musl, macOS)."""
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        return ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim
+    return None
+
+
+_MALLOC_TRIM = _libc_trim()
+
+
+def _return_freed_memory() -> None:
+    """Hand the memory a rebuild freed (the rows read and the previous tables, some 25 MB for
+    100,000 monitors) back to the system: glibc keeps freed heap for reuse otherwise, and
+    the process stays at its high-water mark between rebuilds. A few milliseconds."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 def _digest_rows(digest, rows: list[tuple]) -> None:

@@ -1,6 +1,7 @@
 import asyncio
 import time
 
+import pytest
 from arq import create_pool
 from arq.connections import RedisSettings
 
@@ -176,3 +177,15 @@ async def test_a_finished_slot_is_refused_until_its_catch_up_ends_and_then_forgo
     finally:
         await _close(a)
         target.close()
+
+
+def test_the_scheduler_finds_the_c_librarys_trim_on_glibc():
+    """Without it a rebuild's freed memory stays with the process: make a failed lookup loud here."""
+    import platform
+
+    import ingest.scheduler
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("malloc_trim is glibc's")
+    assert ingest.scheduler._MALLOC_TRIM is not None
+    ingest.scheduler._return_freed_memory()
