@@ -87,7 +87,6 @@ class Scheduler:
         del rows  # the payloads keep what they need of them
         self.tables = tables
         self._note_requests(recent)
-        del tables
         _return_freed_memory()
 
     async def rows_changed(self) -> bool:
