@@ -14,10 +14,15 @@ with / without - 1 (on: metrics served and scraped, JSON logs and traces at a 1 
 benchmarks/observe.py).
 
 Measurement starts once results are flowing (the worker and scheduler have started) plus
-a warm-up. ``--soak-minutes N`` measures N minutes and reports every process's resident
-memory at the start and the end of the window; ``rss_growth`` is the largest relative
-growth among the scheduler, the worker and Redis (PostgreSQL's, which grows as its
-buffers fill, is reported beside). The baseline probes for at most 60 s of the same rate.
+a warm-up. ``--soak-minutes N`` measures N minutes after a warm-up of
+``--soak-warmup-minutes`` (by default long enough to include the scheduler's first full
+refresh of its monitors and a whole job lifetime in Redis, after which Redis holds as many
+job results as it will: 7 minutes with the default settings), samples every process's
+resident memory every minute from the first results on and prints the series;
+``rss_growth`` is the largest relative growth over the measured window among the
+scheduler, the worker and Redis (PostgreSQL's, which grows as its buffers fill, is
+reported beside), ``rss_growth_cold`` the same from the first results to the end. The
+baseline probes for at most 60 s of the same rate.
 
 CPU is each process's own accounting (/proc/<pid>/stat, user + system) over the measured
 window: for Vigil the scheduler, the worker and redis-server; for the baseline the
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import subprocess
 import sys
@@ -39,8 +45,9 @@ import psycopg
 from benchmarks.harness import emit, observability_env, scraping, throwaway_postgres, throwaway_redis
 from benchmarks.observe import PLAIN_ENV, observe_env, trace_sink
 from benchmarks.targets import blackbox_exporter, children_of, cpu_of, nginx, rss_mb
+from ingest.scheduler import FULL_REFRESH_SECONDS
 from ingest.slots import phase_for, slots_between
-from vigil.constants import ErrorKind
+from vigil.constants import ErrorKind, slot_job_lifetime
 from vigil.migrate import migrate
 from vigil.settings import Settings
 
@@ -91,8 +98,49 @@ def memory_of(pids: dict[str, list[int]]) -> dict[str, float]:
     return {name: sum(rss_mb(p) for p in group if os.path.exists(f"/proc/{p}")) for name, group in pids.items()}
 
 
+# The processes whose memory growth counts (PostgreSQL's is reported beside).
+GROWING = ("scheduler", "worker", "redis")
+
+
+def growth(start: dict[str, float], end: dict[str, float]) -> dict[str, float]:
+    return {k: (end[k] - start[k]) / start[k] if start[k] else 0.0 for k in start}
+
+
+def default_soak_warmup_minutes(settings: Settings) -> int:
+    """Until the memory a steady pipeline holds is all there: the scheduler's first full
+    refresh has run and Redis holds a whole job lifetime of results, plus a minute."""
+    steady_s = max(FULL_REFRESH_SECONDS, slot_job_lifetime(settings.scheduler_max_catchup_seconds)) + 60
+    return math.ceil(steady_s / 60)
+
+
+class MemorySeries:
+    """Every process's resident memory (MB) from the first results on: a sample at the
+    start, then one every ``every_s`` seconds while the run sleeps (none when None)."""
+
+    def __init__(self, groups, every_s: float | None) -> None:
+        self.groups, self.every_s = groups, every_s
+        self.started = time.monotonic()
+        self.samples = [self.sample()]
+
+    def sample(self) -> dict[str, float]:
+        return {"minute": round((time.monotonic() - self.started) / 60, 1),
+                **{k: round(v, 1) for k, v in memory_of(self.groups()).items()}}
+
+    def sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if self.every_s is None:
+                time.sleep(left)
+                return
+            due = self.started + len(self.samples) * self.every_s
+            time.sleep(max(0.0, min(left, due - time.monotonic())))
+            if time.monotonic() >= due:
+                self.samples.append(self.sample())
+
+
 def run_pipeline(target: str, monitors: int, interval_s: int, seconds: int, warmup: int,
-                 profile: str | None, env: dict[str, str] | None = None) -> dict:
+                 profile: str | None, env: dict[str, str] | None = None, sample_s: float | None = None) -> dict:
+    """``sample_s``: sample every process's memory this often from the first results on."""
     with throwaway_postgres() as pg, throwaway_redis() as redis:
         settings = Settings(database_url=pg.dsn, redis_url=redis.url)
         migrate(settings)
@@ -100,22 +148,25 @@ def run_pipeline(target: str, monitors: int, interval_s: int, seconds: int, warm
         procs = {name: spawn(settings, name, **(env or {})) for name in ("scheduler", "worker")}
         try:
             wait_for_results(pg.dsn)
-            time.sleep(warmup)
             postmaster = int((pg.datadir / "postmaster.pid").read_text().split()[0])
             ours = {"scheduler": procs["scheduler"].pid, "worker": procs["worker"].pid, "redis": redis.proc.pid}
+
+            def groups() -> dict[str, list[int]]:
+                return {k: [pid] for k, pid in ours.items()} | {"postgres": [postmaster, *children_of(postmaster)]}
+            series = MemorySeries(groups, sample_s)
+            series.sleep(warmup)
             t0 = int(time.time()) + 1
             time.sleep(t0 - time.time())
             if profile:  # py-spy (pip install py-spy) samples the worker through the window
                 subprocess.Popen(["py-spy", "record", "-p", str(ours["worker"]), "-d", str(seconds), "-r", "200",
                                   "-f", "raw", "-o", profile, "--nonblocking"])
-            groups = {k: [pid] for k, pid in ours.items()} | {"postgres": [postmaster, *children_of(postmaster)]}
-            rss0 = memory_of(groups)
+            rss0 = memory_of(groups())
             cpu0 = {k: cpu_of([pid]) for k, pid in ours.items()}
-            pg0 = cpu_of(groups["postgres"])
-            time.sleep(seconds)
+            pg0 = cpu_of(groups()["postgres"])
+            series.sleep(seconds)
             cpu1 = {k: cpu_of([pid]) for k, pid in ours.items()}
-            pg1 = cpu_of([postmaster, *children_of(postmaster)])
-            rss1 = memory_of(groups | {"postgres": [postmaster, *children_of(postmaster)]})
+            pg1 = cpu_of(groups()["postgres"])
+            rss1 = memory_of(groups())
             t1 = t0 + seconds
             time.sleep(3)  # the window's last checks and flushes land
             figures = window_figures(pg.dsn, ids, interval_s, t0, t1)
@@ -126,14 +177,16 @@ def run_pipeline(target: str, monitors: int, interval_s: int, seconds: int, warm
                 p.wait(30)
     checked = max(1, figures["checked"])
     per_process = {f"{k}_cpu_ms_per_check": (cpu1[k] - cpu0[k]) * 1000 / checked for k in cpu0}
-    growth = {k: (rss1[k] - rss0[k]) / rss0[k] if rss0[k] else 0.0 for k in rss0}
+    rss_cold = {k: v for k, v in series.samples[0].items() if k != "minute"}
+    window, cold = growth(rss0, rss1), growth(rss_cold, rss1)
     return {**figures, **per_process, "checks_per_s": figures["checked"] / seconds,
             "cpu_ms_per_check": sum(per_process.values()),
             "postgres_cpu_ms_per_check": (pg1 - pg0) * 1000 / checked, "worker_rss_mb": rss1["worker"],
             "rss_mb_start": {k: round(v, 1) for k, v in rss0.items()},
             "rss_mb_end": {k: round(v, 1) for k, v in rss1.items()},
-            "rss_growth": max(growth[k] for k in ("scheduler", "worker", "redis")),
-            "postgres_rss_growth": growth["postgres"]}
+            "rss_mb_cold": rss_cold, "rss_series": series.samples,
+            "rss_growth": max(window[k] for k in GROWING), "postgres_rss_growth": window["postgres"],
+            "rss_growth_cold": max(cold[k] for k in GROWING), "postgres_rss_growth_cold": cold["postgres"]}
 
 
 async def read_response(reader: asyncio.StreamReader) -> bytes:
@@ -218,17 +271,33 @@ def main_observe(rate: int, seconds: int, warmup: int) -> None:
           "missed": sum(r["missed"] for rs in runs.values() for r in rs)})
 
 
+def print_series(samples: list[dict[str, float]]) -> None:
+    names = [k for k in samples[0] if k != "minute"]
+    print("  minute " + " ".join(f"{n:>9}" for n in names))
+    for row in samples:
+        print(f"  {row['minute']:>6.1f} " + " ".join(f"{row[n]:>9.1f}" for n in names))
+
+
 def main(monitors: int, interval_s: int, seconds: int, warmup: int, profile: str | None,
          baseline: bool, soak: bool) -> None:
+    """With ``soak``, ``warmup`` is the soak's warm-up and memory is sampled every minute."""
     rate = monitors / interval_s
     with nginx() as target:
-        print(f"Vigil: {monitors} monitors every {interval_s} s ({rate:.0f} checks/s) for {seconds} s ...", flush=True)
-        vigil = run_pipeline(target, monitors, interval_s, seconds, warmup, profile)
+        after = f" after a warm-up of {warmup / 60:g} minutes" if soak else ""
+        print(f"Vigil: {monitors} monitors every {interval_s} s ({rate:.0f} checks/s) for {seconds} s{after} ...",
+              flush=True)
+        vigil = run_pipeline(target, monitors, interval_s, seconds, warmup, profile, sample_s=60 if soak else None)
         print(f"  {vigil['checks_per_s']:.0f} checks/s, {vigil['cpu_ms_per_check']:.3f} ms CPU/check "
               f"(scheduler {vigil['scheduler_cpu_ms_per_check']:.3f}, worker {vigil['worker_cpu_ms_per_check']:.3f}, "
               f"redis {vigil['redis_cpu_ms_per_check']:.3f}; PostgreSQL beside: {vigil['postgres_cpu_ms_per_check']:.3f}), "
               f"lateness p99 "
               f"{vigil['lateness_p99_s']:.3f} s, missed {vigil['missed']}, worker RSS {vigil['worker_rss_mb']:.0f} MB")
+        if soak:
+            print(f"  RSS MB every minute from the first results (the window starts after the {warmup / 60:g}-minute "
+                  f"warm-up):")
+            print_series(vigil["rss_series"])
+            print(f"  cold start to end: RSS MB {vigil['rss_mb_cold']} -> {vigil['rss_mb_end']}: "
+                  f"growth {vigil['rss_growth_cold']:.3f} (PostgreSQL {vigil['postgres_rss_growth_cold']:.3f})")
         print(f"  RSS MB at start {vigil['rss_mb_start']}, at end {vigil['rss_mb_end']}: "
               f"growth {vigil['rss_growth']:.3f} (PostgreSQL {vigil['postgres_rss_growth']:.3f})")
         bbe = None
@@ -247,7 +316,11 @@ def main(monitors: int, interval_s: int, seconds: int, warmup: int, profile: str
                "missed": vigil["missed"], "checks_up": vigil["up"], "worker_rss_mb": round(vigil["worker_rss_mb"], 1),
                "rss_growth": round(vigil["rss_growth"], 4), "postgres_rss_growth": round(vigil["postgres_rss_growth"], 4)}
     if soak:
-        figures |= {"rss_mb_start": vigil["rss_mb_start"], "rss_mb_end": vigil["rss_mb_end"]}
+        figures |= {"rss_mb_start": vigil["rss_mb_start"], "rss_mb_end": vigil["rss_mb_end"],
+                    "soak_warmup_minutes": round(warmup / 60, 2), "rss_mb_cold": vigil["rss_mb_cold"],
+                    "rss_growth_cold": round(vigil["rss_growth_cold"], 4),
+                    "postgres_rss_growth_cold": round(vigil["postgres_rss_growth_cold"], 4),
+                    "rss_series": vigil["rss_series"]}
     if bbe:
         ratio = vigil["cpu_ms_per_check"] / bbe["bbe_cpu_ms_per_probe"]
         print(f"CPU per check vs blackbox_exporter: {ratio:.3f} (goal <= 0.25)")
@@ -273,7 +346,11 @@ if __name__ == "__main__":
     parser.add_argument("--interval", type=_positive, help="seconds between a monitor's checks (overrides the mode's)")
     parser.add_argument("--seconds", type=_positive, help="measured seconds (overrides the mode's)")
     parser.add_argument("--soak-minutes", type=_positive, metavar="N",
-                        help="measure N minutes and report every process's RSS at start and end")
+                        help="measure N minutes after a warm-up, sampling every process's RSS every minute")
+    parser.add_argument("--soak-warmup-minutes", type=_positive, metavar="M",
+                        help="with --soak-minutes: minutes before the window starts (default: the "
+                             "scheduler's first full refresh and a job lifetime in Redis, plus a minute; "
+                             f"{default_soak_warmup_minutes(Settings())} with these settings)")
     parser.add_argument("--no-baseline", action="store_true", help="skip blackbox_exporter")
     parser.add_argument("--profile", metavar="FILE", help="record a py-spy profile of the worker (raw format)")
     parser.add_argument("--observe", action="store_true",
@@ -289,6 +366,11 @@ if __name__ == "__main__":
         parser.error("give --rate or --monitors, not both")
     interval = args.interval or interval
     monitors = args.monitors or (args.rate * interval if args.rate else monitors)
+    if args.soak_warmup_minutes and not args.soak_minutes:
+        parser.error("--soak-warmup-minutes goes with --soak-minutes")
     seconds = args.soak_minutes * 60 if args.soak_minutes else (args.seconds or seconds)
-    main(monitors, interval, seconds, warmup=2 if args.quick else 5, profile=args.profile,
+    warmup = 2 if args.quick else 5
+    if args.soak_minutes:
+        warmup = 60 * (args.soak_warmup_minutes or default_soak_warmup_minutes(Settings()))
+    main(monitors, interval, seconds, warmup=warmup, profile=args.profile,
          baseline=not args.no_baseline, soak=bool(args.soak_minutes))

@@ -35,7 +35,7 @@ from ingest.runner import run_check
 from ingest.spans import log_first_check, record_check
 from ingest.writer import BufferFull, ResultWriter
 from vigil import logs, metrics, tracing
-from vigil.constants import JOB_RESULT_TTL_SECONDS, check_queue
+from vigil.constants import check_queue, slot_job_lifetime
 from vigil.db import open_pool
 from vigil.results import ResultRow
 from vigil.settings import Settings
@@ -239,9 +239,9 @@ class CheckWorker(Worker):
 
 def stored_result(data: dict[str, Any]) -> bytes:
     """arq's serializer, except that a job's stored result leaves out the job's arguments.
-    Results are kept for JOB_RESULT_TTL_SECONDS only so that a slot's job id is refused
-    while they exist; their copy of the batch (some 80 bytes a monitor) would otherwise hold
-    Redis's memory at an hour of every monitor spec checked."""
+    Results are kept (for slot_job_lifetime) only so that a slot's job id is refused while
+    they exist; their copy of the batch (some 80 bytes a monitor) would otherwise hold
+    Redis's memory at that many seconds of every monitor spec checked."""
     if "s" in data and "r" in data:  # a result; a job's own payload has neither
         data = {**data, "a": ()}
     return pickle.dumps(data)
@@ -259,7 +259,9 @@ def make_worker(settings: Settings, **overrides: Any) -> Worker:
         # arq's own limit stays above ours, so ours fires first and becomes a retry (arq
         # would record a timed-out job as failed, never to run again).
         job_timeout=settings.worker_job_timeout_seconds + 1,
-        keep_result=JOB_RESULT_TTL_SECONDS,
+        # The scheduler's catch-up is read from the same settings: workers and scheduler
+        # must agree on it (vigil/constants.py: slot_job_lifetime).
+        keep_result=slot_job_lifetime(settings.scheduler_max_catchup_seconds),
         # One try more than ours: the extra one only dead-letters a job whose worker died.
         max_tries=settings.worker_job_tries + 1,
         poll_delay=0.05,  # a deferred slot's job starts at most this late

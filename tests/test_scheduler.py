@@ -1,5 +1,7 @@
 import asyncio
+import time
 
+import pytest
 from arq import create_pool
 from arq.connections import RedisSettings
 
@@ -108,3 +110,82 @@ async def test_monitors_are_read_again_only_when_they_changed(settings, db, acco
         assert not await s.refresh_if_changed()
     finally:
         await _close(s)
+
+
+async def test_a_full_refresh_rebuilds_the_tables_only_when_the_monitors_differ(settings, db, account, monkeypatch):
+    import ingest.scheduler
+
+    (first, *_) = add_monitors(db, account[0], 5, "http://127.0.0.1:9/", interval_s=10)
+    s = await _scheduler(settings)
+    try:
+        assert await s.refresh_if_changed()
+        monkeypatch.setattr(ingest.scheduler, "FULL_REFRESH_SECONDS", 0.0)  # every look is a full one
+        tables = s.tables
+        assert not await s.refresh_if_changed()
+        assert s.tables is tables  # the same rows: the tables were kept, not rebuilt
+        # An edit in SQL that leaves updated_at alone: the fingerprint misses it, the rows do not.
+        db.execute("UPDATE monitors SET target = 'http://127.0.0.1:10/' WHERE id = %s", (first,))
+        assert await s.refresh_if_changed()
+        targets = {p[0]: p[2] for phase in s.tables["local"][1].by_interval[10].values() for p in phase}
+        assert targets[first] == "http://127.0.0.1:10/"
+        assert not await s.refresh_if_changed()
+    finally:
+        await _close(s)
+
+
+async def test_a_finished_slot_is_refused_until_its_catch_up_ends_and_then_forgotten(settings, db, account):
+    """A job's result is kept for the catch-up plus a margin, not longer: long enough that a
+    second scheduler, or a restarted one, still trying the slot at the end of its catch-up is
+    refused, and short enough that Redis holds only minutes of results."""
+    from arq.constants import job_key_prefix, result_key_prefix
+
+    from tests.pipeline_fixtures import CountingTarget
+    from tests.services import running
+    from vigil.constants import SCHEDULER_WATERMARK_KEY, slot_job_lifetime
+
+    catchup = 20
+    settings = settings.model_copy(update={"scheduler_max_catchup_seconds": catchup})
+    lifetime = slot_job_lifetime(catchup)
+    target = CountingTarget()
+    add_monitors(db, account[0], 20, target.url + "/ok", interval_s=10)
+    a = await _scheduler(settings)
+    try:
+        now = int(time.time())
+        assert await a.tick(now=now)
+        jobs = await _queued(a.redis)
+        slots = sorted(int(j.split(":")[2]) for j in jobs)
+        for jid, t in zip(jobs, slots, strict=True):  # not yet run: the job itself expires at t + lifetime
+            expiry = time.time() + await a.redis.pttl(job_key_prefix + jid) / 1000
+            assert t + lifetime - 2 <= expiry <= t + lifetime + 2
+        with running(settings, ["worker"], VIGIL_SCHEDULER_MAX_CATCHUP_SECONDS=str(catchup)):
+            for _ in range(100):
+                if all([await a.redis.exists(result_key_prefix + j) for j in jobs]):
+                    break
+                await asyncio.sleep(0.2)
+        for jid, t in zip(jobs, slots, strict=True):  # run: its result expires at t + lifetime at the earliest
+            expiry = time.time() + await a.redis.pttl(result_key_prefix + jid) / 1000
+            assert t + catchup < t + lifetime - 1 <= expiry <= time.time() + lifetime + 1
+        # A scheduler that read the watermark from before these slots, ticking at the last
+        # second its catch-up still reaches the first of them: refused, every one.
+        await a.redis.set(SCHEDULER_WATERMARK_KEY + "local", slots[0] - 1)
+        b = await _scheduler(settings)
+        try:
+            await b.tick(now=slots[0] + catchup)
+            assert not set(jobs) & set(await _queued(b.redis))
+        finally:
+            await _close(b)
+    finally:
+        await _close(a)
+        target.close()
+
+
+def test_the_scheduler_finds_the_c_librarys_trim_on_glibc():
+    """Without it a rebuild's freed memory stays with the process: make a failed lookup loud here."""
+    import platform
+
+    import ingest.scheduler
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("malloc_trim is glibc's")
+    assert ingest.scheduler._MALLOC_TRIM is not None
+    ingest.scheduler._return_freed_memory()

@@ -20,9 +20,20 @@ OUTBOX_CHANNEL = "vigil_outbox"
 # beside the queue it describes; if Redis loses it, the scheduler restarts from "now"
 # and the slots in between are reported missed, never silently absent.
 SCHEDULER_WATERMARK_KEY = "vigil:scheduler:watermark:"
-# Job results are kept this long: arq refuses a job id whose result still exists, which
-# is what makes two schedulers enqueue a slot once. Must exceed the scheduler catch-up.
-JOB_RESULT_TTL_SECONDS = 3600
+# How long past the scheduler's catch-up a slot's job stays known to Redis. A scheduler
+# tries to enqueue slot t no later than t + catch-up + the length of its tick (the tick reads
+# the watermark once, then walks its slots); a minute covers a tick's length many times.
+SLOT_JOB_MARGIN_SECONDS = 60
+
+
+def slot_job_lifetime(max_catchup_seconds: int) -> int:
+    """Seconds past its slot second that a slot's job stays in Redis: unstarted, its job
+    expires then; finished (at its slot second at the earliest: a retry or a long batch only
+    finishes it later, and keeps its job meanwhile), its result is kept this long. arq
+    refuses a job id while either exists, which is what makes two schedulers, or a restarted
+    one, enqueue a slot once: both outlive the last try to enqueue slot t, at t + catch-up
+    + one tick."""
+    return max_catchup_seconds + SLOT_JOB_MARGIN_SECONDS
 
 # Dead-lettered check batches: a Redis list next to the queues they came
 # from, because the usual reason a job fails every try is that the database is down.
