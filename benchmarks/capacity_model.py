@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+from vigil.constants import slot_job_lifetime
+
 SIZES = (10_000, 100_000, 1_000_000, 10_000_000)
 REGIONS = 5
 INTERVAL_S = 60
@@ -17,6 +19,8 @@ TARGET_UTILISATION = 0.7
 # Long-running services run twice for availability (each is safe to run twice).
 MIN_REPLICAS = 2
 RAW_RETENTION_DAYS = 30
+# Redis holds each slot job (queued, or its result) this long: the default catch-up plus a minute.
+JOB_LIFETIME_S = slot_job_lifetime(300)
 # API load assumed: one request per monitor per minute (dashboards, status pages, automation).
 API_REQUESTS_PER_MONITOR_MINUTE = 1.0
 
@@ -61,7 +65,7 @@ def size(costs: dict, monitors: int, regions: int = REGIONS, interval_s: int = I
     memory_mb = (processes["worker"] * costs["worker_rss_mb"] + api * costs["api_rss_mb"]
                  + MIN_REPLICAS * (costs["scheduler_rss_mb"] + costs["scheduler_mb_per_1k_monitors"] * monitors / 1000)
                  + MIN_REPLICAS * (costs["aggregator_rss_mb"] + costs["evaluator_rss_mb"] + costs["notifier_rss_mb"]))
-    jobs_per_hour = checks_per_s * 3600 / costs["batch_size"]
+    jobs_kept = checks_per_s * JOB_LIFETIME_S / costs["batch_size"]
     rows_per_day = checks_per_s * 86400
     return {
         "monitors": monitors, "regions": regions, "interval_s": interval_s,
@@ -70,7 +74,7 @@ def size(costs: dict, monitors: int, regions: int = REGIONS, interval_s: int = I
         "cores": round(sum(cores.values()), 1),
         "cores_by_part": {k: round(v, 2) for k, v in cores.items()},
         "memory_gb": round(memory_mb / 1024, 1),
-        "redis_mb": round(costs["redis_base_mb"] + jobs_per_hour * costs["redis_kb_per_job"] / 1024),
+        "redis_mb": round(costs["redis_base_mb"] + jobs_kept * costs["redis_kb_per_job"] / 1024),
         "disk_gb_per_day": round(rows_per_day * costs["bytes_per_row"] / 1e9, 1),
         "disk_gb_raw_retention": round(rows_per_day * RAW_RETENTION_DAYS * costs["bytes_per_row"] / 1e9),
         # the single-process part nearest its one core, and whether it is past the target
