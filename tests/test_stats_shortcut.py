@@ -4,7 +4,10 @@ authentication and the rate limit."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from prometheus_client import REGISTRY
 
 from api.stats.cache import AnswerCache
 from api.stats.controllers import ANSWER_QUERIES
@@ -47,13 +50,22 @@ def _questions(seeded) -> list[tuple[str, dict]]:
             ("/api/v1/stats", {**WINDOW, "tag": "web"})]
 
 
+def _timed(route: str) -> float:
+    """How many requests the API's request histogram counted for a route, answered 200."""
+    return REGISTRY.get_sample_value("vigil_api_request_duration_seconds_count",
+                                     {"method": "GET", "route": route, "status": "200"}) or 0.0
+
+
 async def test_a_repeated_question_gets_the_handlers_answer_without_the_handler(client, auth, seeded, handler_asks):
     for path, query in _questions(seeded[0]):
         first = await client.get(path, params=query, headers=auth)
         assert first.status_code == 200, first.text
         asked = len(handler_asks)
+        route = re.sub(r"/monitors/\d+/", "/monitors/{monitor_id}/", path)
+        timed = _timed(route)
         again = await client.get(path, params=query, headers=auth)
         assert len(handler_asks) == asked, f"{path} {query} reached the handler again"
+        assert _timed(route) == timed + 1  # measured under its route, as the handler's answers are
         assert again.status_code == 200 and again.content == first.content
         for name in ROUTE_HEADERS:
             assert again.headers[name] == first.headers[name], name
