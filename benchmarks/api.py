@@ -205,7 +205,7 @@ def with_background(env: dict[str, str], key: str, ids: list[int], seconds: int,
     """The 500 req/s phase alone and then with the background work, on one server."""
     rate = {"users": RATE_USERS, "rate": TARGET_RPS / RATE_USERS}
     with served("api.app:create_app", env, factory=True) as host:
-        api_background.prepare(host, write_key, ids)
+        api_background.prepare(host, write_key, ids, pg.dsn, redis_url)
         warm_up(host, key, ids)
         pg_before = api_background.postgres_cpu_seconds(pg.datadir)
         alone = capacity_with_cpu(host, seconds, env, **rate)

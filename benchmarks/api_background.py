@@ -15,6 +15,8 @@
   an SLO burn-rate rule, each over every monitor of the account. `vigil seed` creates its
   monitors disabled and the evaluator watches enabled monitors only, so they are enabled
   through the API first (no scheduler runs: nothing checks their made-up targets).
+- Before the phases, both services are brought to their steady state (see ``prepare``), so
+  the measured run and tick are a minute's ordinary work, not a first run's catching up.
 
 The aggregator and the evaluator run once a minute, at the seconds the benchmark sets
 (VIGIL_AGGREGATOR_CRON_SECOND, VIGIL_EVALUATOR_CRON_SECOND) so that one run of each falls
@@ -40,6 +42,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from aggregator.packing import pack_closed_chunks
 from benchmarks.targets import children_of, cpu_of, cpu_seconds
 from vigil.devcluster import Postgres, free_port
 
@@ -75,12 +78,25 @@ def _call(host: str, key: str, method: str, path: str, body: dict) -> None:
         assert resp.status in (200, 201), (path, resp.status)
 
 
-def prepare(host: str, write_key: str, ids: list[int]) -> None:
-    """Enable the monitors and create the rules, through the API."""
+def prepare(host: str, write_key: str, ids: list[int], dsn: str, redis_url: str) -> None:
+    """Enable the monitors and create the rules, through the API; then bring both services
+    to their steady state, as if they had been running for a while: a fresh history has many
+    closed raw chunks whose indexes were never packed, and each run packs two of them
+    (aggregator/packing.py), so they are packed first; then `vigil aggregator --once` and
+    `vigil evaluator --once` run once (the first tick opens the incidents the history holds)."""
     for monitor_id in ids:
         _call(host, write_key, "PATCH", f"/monitors/{monitor_id}", {"enabled": True})
     for rule in RULES:
         _call(host, write_key, "POST", "/rules", rule)
+
+    async def pack_all() -> None:
+        while await pack_closed_chunks(dsn, datetime.now(UTC)):
+            pass
+    asyncio.run(pack_all())
+    for service in SERVICES:
+        subprocess.run([sys.executable, "-m", "vigil", service, "--once"], cwd=ROOT, check=True,
+                       env={**os.environ, "VIGIL_DATABASE_URL": dsn, "VIGIL_REDIS_URL": redis_url,
+                            "VIGIL_LOG_LEVEL": "WARNING"}, stdout=subprocess.DEVNULL)
 
 
 def postgres_cpu_seconds(datadir: Path) -> float:
