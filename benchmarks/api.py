@@ -17,7 +17,9 @@ the aggregator, the evaluator and a results writer working beside it as real pro
 and one evaluator tick placed inside that phase; p99_ratio_with_background = with / without.
 
 Two phases per target: capacity (users send back to back; gives rps) and a fixed 500
-req/s (constant throughput; gives p99_ms). ratio_vs_baseline = stats rps / baseline rps.
+req/s (constant throughput; gives p99_ms). ratio_vs_baseline = stats rps / baseline rps;
+server_cost_ratio = the baseline server's CPU per request / the stats server's (capacity
+phases, from /proc), which other work on the cores disturbs less.
 The stats API runs with its default answer cache (VIGIL_STATS_CACHE_SECONDS), and once more
 without it (uncached_rps) to show the cost of the queries themselves. Rate limits are off in
 those phases; a second server with them on (limits far above the load, so every request is
@@ -100,11 +102,11 @@ def cpu_seconds(pid: int) -> float:
 
 
 def capacity_with_cpu(host: str, seconds: int, env: dict[str, str], users: int = CAPACITY_USERS,
-                      rate: float = 0) -> dict:
+                      rate: float = 0, user: str = "StatsUser") -> dict:
     """A capacity phase (or, given a per-user rate, a fixed-rate one), plus the server's CPU
     microseconds per request."""
     before = cpu_seconds(SERVER_PIDS[host])
-    result = run_locust(host, "StatsUser", users, seconds, rate, env)
+    result = run_locust(host, user, users, seconds, rate, env)
     result["cpu_us"] = (cpu_seconds(SERVER_PIDS[host]) - before) * 1e6 / max(result["requests"], 1)
     return result
 
@@ -288,7 +290,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller history, 5 s phases (under a minute)")
     parser.add_argument("--observe", action="store_true", help="only the observability off/on pairs")
     parser.add_argument("--profile", metavar="FILE",
-                        help="py-spy samples of the stats server through the first capacity phase (collapsed stacks)")
+                        help="py-spy samples of the stats server through one more capacity phase (collapsed stacks)")
     parser.add_argument("--with-background", action="store_true",
                         help="only the 500 req/s phase, alone and with the aggregator, evaluator and writes beside it")
     args = parser.parse_args()
@@ -320,13 +322,15 @@ def main() -> None:
                 served("api.app:create_app", limited_env, factory=True) as limited_host:
             warm_up(host, key, ids)
             warm_up(limited_host, key, ids)
-            if args.profile:
-                # py-spy is installed beside this Python (the virtualenv's bin) when not on PATH.
-                spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-                subprocess.Popen([spy, "record", "-p", str(SERVER_PIDS[host]), "-d", str(seconds + 1), "-r", "200",
-                                  "-f", "raw", "-o", args.profile, "--nonblocking"])
             unlimited_caps, limited_caps = alternating_capacity((host, limited_host), seconds, env)
             stats_cap = unlimited_caps[0]
+            if args.profile:  # one more capacity phase, sampled, kept out of the figures above
+                # py-spy is installed beside this Python (the virtualenv's bin) when not on PATH.
+                spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+                sampler = subprocess.Popen([spy, "record", "-p", str(SERVER_PIDS[host]), "-d", str(seconds + 1),
+                                            "-r", "200", "-f", "raw", "-o", args.profile, "--nonblocking"])
+                profiled = capacity_with_cpu(host, seconds, env)
+                sampler.wait(60)
             stats_rate = run_locust(host, "StatsUser", RATE_USERS, seconds, TARGET_RPS / RATE_USERS, env)
         off_rps, on_rps = (sum(r["rps"] for r in caps) for caps in (unlimited_caps, limited_caps))
         off_cpu, on_cpu = (sum(r["cpu_us"] for r in caps) / len(caps) for caps in (unlimited_caps, limited_caps))
@@ -334,7 +338,7 @@ def main() -> None:
             warm_up(host, key, ids)
             uncached_cap = run_locust(host, "StatsUser", CAPACITY_USERS, seconds, 0, env)
         with served("benchmarks.baseline_app:app", env) as host:
-            base_cap = run_locust(host, "BaselineUser", CAPACITY_USERS, seconds, 0, env)
+            base_cap = capacity_with_cpu(host, seconds, env, user="BaselineUser")
             base_rate = run_locust(host, "BaselineUser", RATE_USERS, seconds, TARGET_RPS / RATE_USERS, env)
 
     print(f"{'phase':<28}{'rps':>9}{'p50 ms':>9}{'p99 ms':>9}{'failures':>10}{'server us/req':>13}")
@@ -348,13 +352,15 @@ def main() -> None:
     print(f"p99 ms per endpoint at {TARGET_RPS} req/s: {stats_rate['endpoints']}")
     shares = profile_shares(args.profile) if args.profile else None
     if shares:
-        print("the stats server's time in the first capacity phase (py-spy): "
-              + ", ".join(f"{k} {v:.1%}" for k, v in shares.items()))
+        print(f"the stats server's time in a capacity phase sampled by py-spy ({profiled['rps']:.0f} req/s, "
+              f"{profiled['cpu_us']:.0f} us/request): " + ", ".join(f"{k} {v:.1%}" for k, v in shares.items()))
     emit({"rps": round(stats_cap["rps"], 1), "p99_ms": stats_rate["p99_ms"],
           "baseline_rps": round(base_cap["rps"], 1),
           "ratio_vs_baseline": round(stats_cap["rps"] / base_cap["rps"], 3) if base_cap["rps"] else None,
           "rps_at_target": round(stats_rate["rps"], 1), "target_rps": TARGET_RPS,
           "p99_ms_at_capacity": stats_cap["p99_ms"], "baseline_p99_ms": base_rate["p99_ms"],
+          "server_cpu_us_per_request": [round(stats_cap["cpu_us"], 1), round(base_cap["cpu_us"], 1)],
+          "server_cost_ratio": round(base_cap["cpu_us"] / stats_cap["cpu_us"], 3) if stats_cap["cpu_us"] else None,
           "uncached_rps": round(uncached_cap["rps"], 1), "uncached_p99_ms_at_capacity": uncached_cap["p99_ms"],
           "cache_s": Settings().stats_cache_seconds,
           "ratelimit_on_rps": round(on_rps / len(limited_caps), 1),
