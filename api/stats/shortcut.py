@@ -1,18 +1,20 @@
-"""Fresh stats answers sent before Litestar's route handling.
+"""Cached stats answers sent before Litestar's route handling.
 
 Dashboards ask the same questions over and over, so most stats requests find their answer
 in the cache (api/stats/cache.py), and then Litestar's work around the answer (the guard,
 parameter parsing, the handler call, the response object) costs more than the answer.
-This middleware runs last, after authentication and the rate limit, and sends a fresh
-cached answer to a GET of a stats route itself: the body and headers the handler sends,
-to which the rate-limit middleware and the app's send hooks add theirs on the way out, as
-for every answer.
+This middleware runs last, after authentication and the rate limit, and sends a cached
+answer the handler would send at once (fresh, or expired while its refresh already runs)
+to a GET of a stats route itself: the body and headers the handler sends, to which the
+rate-limit middleware and the app's send hooks add theirs on the way out, as for every
+answer.
 
 It answers only a question the handler has answered and cached: the key is built from the
 query as the handler builds it (ANSWER_QUERIES), and a value the handler might read
 otherwise (a number that is not plain digits) is left to the handler. Everything else goes
-on unchanged: a miss, an expired answer (the handler serves it while it refreshes), a
-principal whose scope does not cover the route (the guard refuses it), any other route."""
+on unchanged: a miss, an expired answer nobody refreshes yet (the handler serves it and
+starts the refresh), a principal whose scope does not cover the route (the guard refuses
+it), any other route."""
 
 from __future__ import annotations
 
@@ -45,8 +47,8 @@ def _query(scope: Scope, operation_id: str) -> dict | None:
     return values
 
 
-def fresh_answer(scope: Scope) -> bytes | None:
-    """The cached, fresh answer to a stats GET, else None."""
+def ready_answer(scope: Scope) -> bytes | None:
+    """The cached answer to a stats GET that the handler would send at once, else None."""
     operation_id = getattr(scope.get("route_handler"), "operation_id", None)
     if operation_id not in ANSWER_QUERIES or scope["method"] != "GET":
         return None
@@ -57,13 +59,13 @@ def fresh_answer(scope: Scope) -> bytes | None:
     query = _query(scope, operation_id) if cache is not None else None
     if query is None:
         return None
-    return cache.fresh(answer_key(principal.account_id, operation_id, scope["path_params"].get("monitor_id"), query))
+    return cache.ready(answer_key(principal.account_id, operation_id, scope["path_params"].get("monitor_id"), query))
 
 
 def cached_stats(app: ASGIApp) -> ASGIApp:
     """Middleware, last in the app's list."""
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        body = fresh_answer(scope) if scope["type"] == "http" else None
+        body = ready_answer(scope) if scope["type"] == "http" else None
         if body is None:
             await app(scope, receive, send)
             return
