@@ -17,6 +17,7 @@ def main(args: argparse.Namespace) -> int:
         rolled = asyncio.run(run_job_once(settings, aggregate))
         print(f"rolled {rolled} hour bucket(s)")
         return 0
-    run_worker(lambda: make_cron_worker(settings, AGGREGATOR_QUEUE, [(aggregate, {"second": 5})],
-                                                service="aggregator"))
+    run_worker(lambda: make_cron_worker(settings, AGGREGATOR_QUEUE,
+                                        [(aggregate, {"second": settings.aggregator_cron_second})],
+                                        service="aggregator"))
     return 0

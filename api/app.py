@@ -40,6 +40,7 @@ from api.rules.controllers import RuleController
 from api.scopes import scope_guard
 from api.security import before_send, request_context
 from api.stats.controllers import GroupStatsController, MonitorStatsController
+from api.stats.shortcut import cached_stats
 from api.status_pages.controllers import BadgeController, StatusPageController
 from api.status_pages.public import PUBLIC_HANDLERS
 from api.status_pages.render import TEMPLATES
@@ -113,8 +114,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Public status pages, feeds and badges (api/status_pages/templates/, autoescaped).
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         # Fresh cached status pages are answered right after the request id is set
-        # (api/status_pages/shortcut.py), before authentication and the key's rate limit.
-        middleware=[request_context, cached_pages, auth, rate_limited],
+        # (api/status_pages/shortcut.py), before authentication and the key's rate limit;
+        # fresh cached stats answers right after them (api/stats/shortcut.py).
+        middleware=[request_context, cached_pages, auth, rate_limited, cached_stats],
         # The services' one root handler (vigil/logs.py) formats every line; Litestar's own
         # logging setup would replace it with a text format of its own.
         logging_config=None,

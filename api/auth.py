@@ -50,6 +50,15 @@ class Principal:
 KeyRow = tuple
 
 
+def authorization(scope) -> str:
+    """The first Authorization header, read from the raw headers (ASGI servers give names in
+    lower case): building the connection's header map for it cost more than the key lookup."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return value.decode("latin-1")
+    return ""
+
+
 class ApiKeyAuth(AbstractAuthenticationMiddleware):
     _cache: dict[str, tuple[float, KeyRow | None]] = {}
     _loading: dict[str, asyncio.Future] = {}
@@ -65,7 +74,7 @@ class ApiKeyAuth(AbstractAuthenticationMiddleware):
             raise
 
     async def _authenticate(self, connection: ASGIConnection) -> AuthenticationResult:
-        header = connection.headers.get("authorization", "")
+        header = authorization(connection.scope)
         scheme, _, token = header.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:

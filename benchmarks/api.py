@@ -5,13 +5,21 @@ endpoint served the same way (benchmarks/baseline_app.py).
     python -m benchmarks.api            # 50 monitors x 7 days, 20 s per phase
     python -m benchmarks.api --quick    # 20 monitors x 2 days, 5 s per phase
     python -m benchmarks.api --observe  # only: observability off and on, 500 req/s phases
+    python -m benchmarks.api --with-background  # only: 500 req/s without and with background work
 
 With --observe two servers, observability off and on (JSON logs and traces at a 1 % sample,
 benchmarks/observe.py), run 500 req/s phases in alternating pairs like the rate-limit ones:
 observability_cpu_overhead = the server's CPU per request, on / off - 1 (medians of the phases).
 
+With --with-background one server runs the 500 req/s phase twice: alone (p99_ms), then with
+the aggregator, the evaluator and a results writer working beside it as real processes
+(p99_ms_with_background; benchmarks/api_background.py says what they do), one aggregator run
+and one evaluator tick placed inside that phase; p99_ratio_with_background = with / without.
+
 Two phases per target: capacity (users send back to back; gives rps) and a fixed 500
-req/s (constant throughput; gives p99_ms). ratio_vs_baseline = stats rps / baseline rps.
+req/s (constant throughput; gives p99_ms). ratio_vs_baseline = stats rps / baseline rps;
+server_cost_ratio = the baseline server's CPU per request / the stats server's (capacity
+phases, from /proc), which other work on the cores disturbs less.
 The stats API runs with its default answer cache (VIGIL_STATS_CACHE_SECONDS), and once more
 without it (uncached_rps) to show the cost of the queries themselves. Rate limits are off in
 those phases; a second server with them on (limits far above the load, so every request is
@@ -27,7 +35,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,6 +53,7 @@ from psycopg_pool import AsyncConnectionPool
 from aggregator.rollup import roll
 from aggregator.seed import SeedPlan
 from aggregator.seed import seed as seed_history
+from benchmarks import api_background
 from benchmarks.harness import emit, median, scraping, throwaway_postgres, throwaway_redis
 from benchmarks.observe import PLAIN_ENV, observe_env, trace_sink
 from benchmarks.stats_requests import GROUP_REQUEST, MONITOR_REQUESTS
@@ -91,11 +102,11 @@ def cpu_seconds(pid: int) -> float:
 
 
 def capacity_with_cpu(host: str, seconds: int, env: dict[str, str], users: int = CAPACITY_USERS,
-                      rate: float = 0) -> dict:
+                      rate: float = 0, user: str = "StatsUser") -> dict:
     """A capacity phase (or, given a per-user rate, a fixed-rate one), plus the server's CPU
     microseconds per request."""
     before = cpu_seconds(SERVER_PIDS[host])
-    result = run_locust(host, "StatsUser", users, seconds, rate, env)
+    result = run_locust(host, user, users, seconds, rate, env)
     result["cpu_us"] = (cpu_seconds(SERVER_PIDS[host]) - before) * 1e6 / max(result["requests"], 1)
     return result
 
@@ -185,10 +196,103 @@ def observe_overhead(env: dict[str, str], key: str, ids: list[int], seconds: int
             "failures": sum(r["failures"] for r in (*off, *on))}
 
 
+# Seconds from starting the background processes to the loaded phase: they start, connect
+# and (the writer) hold late rows back meanwhile.
+BACKGROUND_BOOT_S = 8
+# Seconds from starting locust to its first requests (measured here: 0.3-0.5 s).
+LOCUST_START_S = 0.5
+
+
+def warm_until(deadline: float, host: str, key: str, ids: list[int]) -> None:
+    """Keep asking every question until ``deadline`` (Unix time), so no answer goes cold."""
+    while time.time() < deadline - 0.5:
+        warm_up(host, key, ids)
+    time.sleep(max(0.0, deadline - time.time()))
+
+
+def with_background(env: dict[str, str], key: str, ids: list[int], seconds: int, pg, redis_url: str,
+                    write_key: str) -> dict:
+    """The 500 req/s phase alone and then with the background work, on one server. The
+    aggregator runs a fifth into the loaded phase and the evaluator ticks 0.4 of it later."""
+    rate = {"users": RATE_USERS, "rate": TARGET_RPS / RATE_USERS}
+    with served("api.app:create_app", env, factory=True) as host:
+        api_background.prepare(host, write_key, ids, pg.dsn, redis_url)
+        warm_up(host, key, ids)
+        pg_before = api_background.postgres_cpu_seconds(pg.datadir)
+        alone = capacity_with_cpu(host, seconds, env, **rate)
+        alone_pg_cpu = api_background.postgres_cpu_seconds(pg.datadir) - pg_before
+        # Cron seconds are whole: the run is placed on one and the phase around it.
+        run_at = math.ceil(time.time() + BACKGROUND_BOOT_S + LOCUST_START_S + seconds * 0.2)
+        start = run_at - LOCUST_START_S - seconds * 0.2
+        with api_background.running(pg, redis_url, aggregator_at=run_at,
+                                    evaluator_at=run_at + max(1, round(seconds * 0.4))) as bg:
+            # Asked meanwhile, so the answers are as warm as for the phase alone.
+            warm_until(start, host, key, ids)
+            late_start = round(time.time() - start, 1)
+            before = bg.snapshot()
+            busy = capacity_with_cpu(host, seconds, env, **rate)
+            work = bg.delta(before, bg.snapshot())
+        work["writer"] = api_background.writer_figures(bg)
+    for name, r, pg_cpu in (("alone", alone, alone_pg_cpu), ("with background", busy, work["cpu_s"]["postgres"])):
+        print(f"{TARGET_RPS} req/s, {name}: {r['rps']:.0f} req/s, p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, "
+              f"server {r['cpu_us']:.0f} us/request, PostgreSQL {pg_cpu:.2f} CPU s, failures {r['failures']}")
+    agg, ev, cpu, writer = work["aggregator"], work["evaluator"], work["cpu_s"], work["writer"]
+    print(f"background during the phase: aggregator {agg['runs']:.0f} run(s), {agg['hours_rolled']:.0f} hour "
+          f"bucket(s) rolled in {agg['run_s']:.2f} s; evaluator {ev['ticks']:.0f} tick(s) in {ev['tick_s']:.2f} s "
+          f"over {len(api_background.RULES)} rules x {len(ids)} monitors; CPU s: "
+          + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items()))
+    print(f"results writer over its {writer.get('seconds')} s: {writer.get('rows_per_s')} rows/s "
+          f"({writer.get('fresh_rows')} fresh, {writer.get('down_rows')} of them down, "
+          f"{writer.get('late_rows')} late into rolled hours)")
+    if not agg["runs"] or not ev["ticks"]:
+        print(f"warning: the phase missed a run or tick (it started {late_start} s late)", file=sys.stderr)
+    return {"p99_ms": alone["p99_ms"], "p99_ms_with_background": busy["p99_ms"],
+            "p99_ratio_with_background": round(busy["p99_ms"] / alone["p99_ms"], 3) if alone["p99_ms"] else None,
+            "p50_ms": alone["p50_ms"], "p50_ms_with_background": busy["p50_ms"],
+            "rps_at_target": [round(alone["rps"], 1), round(busy["rps"], 1)],
+            "server_cpu_us_per_request": [round(alone["cpu_us"], 1), round(busy["cpu_us"], 1)],
+            "postgres_cpu_s": [round(alone_pg_cpu, 2), work["cpu_s"]["postgres"]],
+            "background": work, "failures": alone["failures"] + busy["failures"]}
+
+
+# Where a py-spy sample of the server is counted: the first of these its innermost frames
+# (leaf first) belongs to.
+PROFILE_PARTS = [
+    ("stats shortcut", ("api/stats/shortcut.py",)),
+    ("stats answers computed", ("api/stats/", "aggregator/", "psycopg", "pydantic", "numpy")),
+    ("authentication", ("api/auth.py", "api/account_status.py", "vigil/accounts.py", "hmac.py")),
+    ("request id, log context", ("api/security.py", "vigil/logs.py", "uuid.py")),
+    ("security headers", ("api/headers.py",)),
+    ("metrics", ("api/metrics.py", "prometheus_client")),
+    ("rate limits", ("api/ratelimit.py", "limits/", "redis/")),
+    ("status page shortcut", ("api/status_pages/",)),
+    ("Litestar", ("litestar/",)),
+    ("uvicorn (HTTP parsing, writing)", ("uvicorn/", "httptools")),
+    ("event loop", ("asyncio/", "uvloop")),
+]
+
+
+def profile_shares(path: str) -> dict[str, float]:
+    """Each part's share of a py-spy raw (collapsed stacks) profile."""
+    counts: dict[str, int] = {}
+    for line in Path(path).read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        frames = stack.split(";")[::-1]
+        part = next((name for frame in frames for name, marks in PROFILE_PARTS
+                     if any(mark in frame for mark in marks)), "other")
+        counts[part] = counts.get(part, 0) + int(n)
+    total = sum(counts.values()) or 1
+    return {k: round(v / total, 3) for k, v in sorted(counts.items(), key=lambda kv: -kv[1])}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller history, 5 s phases (under a minute)")
     parser.add_argument("--observe", action="store_true", help="only the observability off/on pairs")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="py-spy samples of the stats server through one more capacity phase (collapsed stacks)")
+    parser.add_argument("--with-background", action="store_true",
+                        help="only the 500 req/s phase, alone and with the aggregator, evaluator and writes beside it")
     args = parser.parse_args()
     monitors, days, seconds = (20, 2, 5) if args.quick else (50, 7, 20)
 
@@ -203,6 +307,12 @@ def main() -> None:
         env = {**os.environ, "VIGIL_DATABASE_URL": pg.dsn, "VIGIL_REDIS_URL": redis.url,
                "VIGIL_BENCH_KEY": key, "VIGIL_BENCH_MONITORS": ",".join(map(str, ids)),
                "VIGIL_BENCH_TAG": GROUP_TAG, "PYTHONPATH": str(ROOT), "VIGIL_RATE_LIMIT_ENABLED": "0"}
+        if args.with_background:
+            with psycopg.connect(pg.dsn, autocommit=True) as conn:
+                _, write_key = create_account_with_key(conn, SeedPlan(monitors, days, []).account, "write")
+            emit({"benchmark": "api_background", **with_background(env, key, ids, seconds, pg, redis.url, write_key),
+                  "target_rps": TARGET_RPS, "monitors": monitors, "days": days, "phase_s": seconds})
+            return
         if args.observe:
             emit({"benchmark": "api_observe", **observe_overhead(env, key, ids, seconds),
                   "monitors": monitors, "days": days, "phase_s": seconds})
@@ -214,6 +324,13 @@ def main() -> None:
             warm_up(limited_host, key, ids)
             unlimited_caps, limited_caps = alternating_capacity((host, limited_host), seconds, env)
             stats_cap = unlimited_caps[0]
+            if args.profile:  # one more capacity phase, sampled, kept out of the figures above
+                # py-spy is installed beside this Python (the virtualenv's bin) when not on PATH.
+                spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+                sampler = subprocess.Popen([spy, "record", "-p", str(SERVER_PIDS[host]), "-d", str(seconds + 1),
+                                            "-r", "200", "-f", "raw", "-o", args.profile, "--nonblocking"])
+                profiled = capacity_with_cpu(host, seconds, env)
+                sampler.wait(60)
             stats_rate = run_locust(host, "StatsUser", RATE_USERS, seconds, TARGET_RPS / RATE_USERS, env)
         off_rps, on_rps = (sum(r["rps"] for r in caps) for caps in (unlimited_caps, limited_caps))
         off_cpu, on_cpu = (sum(r["cpu_us"] for r in caps) / len(caps) for caps in (unlimited_caps, limited_caps))
@@ -221,7 +338,7 @@ def main() -> None:
             warm_up(host, key, ids)
             uncached_cap = run_locust(host, "StatsUser", CAPACITY_USERS, seconds, 0, env)
         with served("benchmarks.baseline_app:app", env) as host:
-            base_cap = run_locust(host, "BaselineUser", CAPACITY_USERS, seconds, 0, env)
+            base_cap = capacity_with_cpu(host, seconds, env, user="BaselineUser")
             base_rate = run_locust(host, "BaselineUser", RATE_USERS, seconds, TARGET_RPS / RATE_USERS, env)
 
     print(f"{'phase':<28}{'rps':>9}{'p50 ms':>9}{'p99 ms':>9}{'failures':>10}{'server us/req':>13}")
@@ -233,11 +350,17 @@ def main() -> None:
         cpu = f"{r['cpu_us']:>13.0f}" if "cpu_us" in r else ""
         print(f"{name:<28}{r['rps']:>9.0f}{r['p50_ms']:>9.0f}{r['p99_ms']:>9.0f}{r['failures']:>10}{cpu}")
     print(f"p99 ms per endpoint at {TARGET_RPS} req/s: {stats_rate['endpoints']}")
+    shares = profile_shares(args.profile) if args.profile else None
+    if shares:
+        print(f"the stats server's time in a capacity phase sampled by py-spy ({profiled['rps']:.0f} req/s, "
+              f"{profiled['cpu_us']:.0f} us/request): " + ", ".join(f"{k} {v:.1%}" for k, v in shares.items()))
     emit({"rps": round(stats_cap["rps"], 1), "p99_ms": stats_rate["p99_ms"],
           "baseline_rps": round(base_cap["rps"], 1),
           "ratio_vs_baseline": round(stats_cap["rps"] / base_cap["rps"], 3) if base_cap["rps"] else None,
           "rps_at_target": round(stats_rate["rps"], 1), "target_rps": TARGET_RPS,
           "p99_ms_at_capacity": stats_cap["p99_ms"], "baseline_p99_ms": base_rate["p99_ms"],
+          "server_cpu_us_per_request": [round(stats_cap["cpu_us"], 1), round(base_cap["cpu_us"], 1)],
+          "server_cost_ratio": round(base_cap["cpu_us"] / stats_cap["cpu_us"], 3) if stats_cap["cpu_us"] else None,
           "uncached_rps": round(uncached_cap["rps"], 1), "uncached_p99_ms_at_capacity": uncached_cap["p99_ms"],
           "cache_s": Settings().stats_cache_seconds,
           "ratelimit_on_rps": round(on_rps / len(limited_caps), 1),
@@ -246,7 +369,8 @@ def main() -> None:
           "ratelimit_cpu_overhead": round(on_cpu / off_cpu - 1, 3) if off_cpu else None,
           "failures": sum(r["failures"] for r in (stats_cap, stats_rate, uncached_cap, *unlimited_caps[1:],
                                                   *limited_caps)),
-          "monitors": monitors, "days": days, "phase_s": seconds})
+          "monitors": monitors, "days": days, "phase_s": seconds,
+          **({"profile_shares": shares} if shares else {})})
 
 
 if __name__ == "__main__":

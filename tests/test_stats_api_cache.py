@@ -58,3 +58,19 @@ async def test_failures_are_not_cached_and_zero_seconds_turns_caching_off():
     assert failing.calls == 2
     off, compute = AnswerCache(0), Counter()
     assert [await off.get("k", compute) for _ in range(3)] == [1, 2, 3]
+
+
+@pytest.mark.timeout(10)
+async def test_ready_gives_what_get_would_give_at_once_and_starts_nothing():
+    cache, compute = AnswerCache(TTL), Counter()
+    assert cache.ready("k") is None  # never asked
+    await cache.get("k", compute)
+    assert cache.ready("k") == 1  # fresh
+    await asyncio.sleep(TTL * 1.05)
+    assert cache.ready("k") is None and compute.calls == 1  # expired, nobody refreshing: get's to start it
+    assert await cache.get("k", compute) == 1  # served stale, refresh started
+    assert cache.ready("k") == 1  # stale while that refresh runs, as get would answer
+    await asyncio.sleep(0.05)
+    assert compute.calls == 2 and cache.ready("k") == 2
+    await asyncio.sleep(TTL * 2.2)
+    assert cache.ready("k") is None  # past the stale period

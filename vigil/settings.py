@@ -136,6 +136,8 @@ class Settings(BaseSettings):
     # A slot's result must be stored by then to count in that tick (else it counts a minute
     # later), so SS should cover a check's timeout; lower it for faster alerts on fast checks.
     evaluator_cron_second: int = Field(default=10, ge=0, le=59)
+    # Aggregator: the second of each minute its run (roll, retention, packing) starts.
+    aggregator_cron_second: int = Field(default=5, ge=0, le=59)
 
     # API rate limits, per minute, shared by every API process through Redis. A key's own
     # limit (set when it is created) replaces rate_limit_per_minute for that key.

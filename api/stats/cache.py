@@ -58,6 +58,18 @@ class AnswerCache:
             return None
         return hit[1].result()
 
+    def ready(self, key: Hashable) -> Any:
+        """The answer ``get`` would return at once for ``key`` without starting anything, else
+        None: a fresh one, or an expired one still within its stale period whose refresh is
+        already running (the request that found it expired started it)."""
+        hit = self._entries.get(key)
+        if hit is None or not _succeeded(hit[1]):
+            return None
+        now = time.monotonic()
+        if now < hit[0] or (now < hit[0] + self.seconds and key in self._refreshing):
+            return hit[1].result()
+        return None
+
     def _start(self, key: Hashable, compute: Callable[[], Awaitable[Any]], now: float) -> asyncio.Future:
         if len(self._entries) >= MAX_ENTRIES:
             self._entries = {k: v for k, v in self._entries.items() if v[0] + self.seconds > now}

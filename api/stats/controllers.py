@@ -22,15 +22,37 @@ ToParam = Annotated[str | None, QueryParameter(name="to", description="ISO 8601 
 RegionParam = Annotated[str | None, QueryParameter(description="one region's own view (no quorum)")]
 
 
-async def _answer(request: Request, schema: type[BaseModel], key: tuple,
+# Each answer's query parameters, in the order its cache key lists them, with the handler's
+# default. Handlers name their values and the key is built from this table, so the handlers
+# and the shortcut for fresh answers (api/stats/shortcut.py) build one key for one question.
+ANSWER_QUERIES: dict[str, tuple[tuple[str, str | int | None], ...]] = {
+    "getMonitorStats": (("window", None), ("from", None), ("to", None), ("region", None)),
+    "getMonitorSeries": (("window", None), ("from", None), ("to", None), ("region", None), ("resolution", "auto")),
+    "getMonitorStatus": (("region", None), ("limit", 50)),
+    "getMonitorRegions": (("window", None), ("from", None), ("to", None)),
+    "getMonitorDowntimes": (("window", None), ("from", None), ("to", None), ("region", None)),
+    "getGroupStats": (("tag", None), ("window", None), ("from", None), ("to", None), ("region", None)),
+}
+
+
+def answer_key(account_id: int, operation_id: str, monitor_id: int | None, query: dict) -> tuple:
+    """The cache key of one question: whose, which answer, which monitor, the query values."""
+    return (account_id, operation_id, monitor_id, *(query[name] for name, _ in ANSWER_QUERIES[operation_id]))
+
+
+def answer_cache(state) -> AnswerCache:
+    cache = getattr(state, "stats_cache", None)
+    if cache is None:
+        cache = state.stats_cache = AnswerCache(state.settings.stats_cache_seconds)
+    return cache
+
+
+async def _answer(request: Request, schema: type[BaseModel], monitor_id: int | None, query: dict,
                   compute: Callable[[StatsService], Awaitable[dict]]) -> Response:
     """compute's answer as JSON, shared with identical questions of the same account for a
     few seconds (api/stats/cache.py); the encoded body is what is kept, so a repeat costs
     no validation or serialisation."""
     state = request.app.state
-    cache = getattr(state, "stats_cache", None)
-    if cache is None:
-        cache = state.stats_cache = AnswerCache(state.settings.stats_cache_seconds)
     account_id = request.user.account_id
 
     async def encoded() -> bytes:
@@ -38,7 +60,8 @@ async def _answer(request: Request, schema: type[BaseModel], key: tuple,
         # primary; a monitor the replica does not know yet is looked up on the primary.
         answer = await state.reads.run(lambda pool: compute(StatsService(pool, account_id)), (NotFound,))
         return schema(**answer).model_dump_json().encode()
-    return Response(await cache.get((request.user.account_id, *key), encoded), media_type=MediaType.JSON)
+    key = answer_key(account_id, str(request.route_handler.operation_id), monitor_id, query)
+    return Response(await answer_cache(state).get(key, encoded), media_type=MediaType.JSON)
 
 
 class MonitorStatsController(Controller):
@@ -50,7 +73,8 @@ class MonitorStatsController(Controller):
     async def stats(self, request: Request, monitor_id: FromPath[int], window: WindowParam = None,
                     start: FromParam = None, end: ToParam = None, region: RegionParam = None) -> Response[StatsRead]:
         w = parse_window(window, start, end)
-        return await _answer(request, StatsRead, ("stats", monitor_id, window, start, end, region),
+        return await _answer(request, StatsRead, monitor_id,
+                             {"window": window, "from": start, "to": end, "region": region},
                              lambda s: s.stats(monitor_id, w, region))
 
     @get("/series", operation_id="getMonitorSeries")
@@ -59,21 +83,22 @@ class MonitorStatsController(Controller):
                      resolution: Annotated[str, QueryParameter(description="auto, raw, 1h or 1d")] = "auto",
                      ) -> Response[SeriesRead]:
         w = parse_window(window, start, end)
-        return await _answer(request, SeriesRead, ("series", monitor_id, window, start, end, region, resolution),
+        return await _answer(request, SeriesRead, monitor_id, {"window": window, "from": start, "to": end,
+                                                                "region": region, "resolution": resolution},
                              lambda s: s.series(monitor_id, w, region, resolution))
 
     @get("/status", operation_id="getMonitorStatus")
     async def status(self, request: Request, monitor_id: FromPath[int], region: RegionParam = None,
                      limit: Annotated[int, QueryParameter(ge=1, le=1000, description="recent slots")] = 50,
                      ) -> Response[StatusRead]:
-        return await _answer(request, StatusRead, ("status", monitor_id, region, limit),
+        return await _answer(request, StatusRead, monitor_id, {"region": region, "limit": limit},
                              lambda s: s.status(monitor_id, region, limit))
 
     @get("/regions", operation_id="getMonitorRegions")
     async def regions(self, request: Request, monitor_id: FromPath[int], window: WindowParam = None,
                       start: FromParam = None, end: ToParam = None) -> Response[RegionsRead]:
         w = parse_window(window, start, end)
-        return await _answer(request, RegionsRead, ("regions", monitor_id, window, start, end),
+        return await _answer(request, RegionsRead, monitor_id, {"window": window, "from": start, "to": end},
                              lambda s: s.regions(monitor_id, w))
 
     @get("/downtimes", operation_id="getMonitorDowntimes")
@@ -81,7 +106,8 @@ class MonitorStatsController(Controller):
                         start: FromParam = None, end: ToParam = None, region: RegionParam = None,
                         ) -> Response[DowntimesRead]:
         w = parse_window(window, start, end)
-        return await _answer(request, DowntimesRead, ("downtimes", monitor_id, window, start, end, region),
+        return await _answer(request, DowntimesRead, monitor_id,
+                             {"window": window, "from": start, "to": end, "region": region},
                              lambda s: s.downtimes(monitor_id, w, region))
 
 
@@ -96,5 +122,6 @@ class GroupStatsController(Controller):
                           window: WindowParam = None, start: FromParam = None, end: ToParam = None,
                           region: RegionParam = None) -> Response[GroupStatsRead]:
         w = parse_window(window, start, end)
-        return await _answer(request, GroupStatsRead, ("group", tag, window, start, end, region),
+        return await _answer(request, GroupStatsRead, None,
+                             {"tag": tag, "window": window, "from": start, "to": end, "region": region},
                              lambda s: s.group_stats(tag, w, region))
