@@ -26,29 +26,21 @@ from datetime import datetime, timedelta
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from aggregator.window_plan import floor_to
+from aggregator.window_plan import DAY, FOUR_WEEKS, HOUR, WEEK, floor_to
 from vigil.queries import sql
 
 log = logging.getLogger(__name__)
 
-HOUR = timedelta(hours=1)
-DAY = timedelta(days=1)
-WEEK = timedelta(days=7)
-FOUR_WEEKS = timedelta(days=28)
-# The rollups merged from finer ones: (width, table, source). Blocks are time_bucket's: days
-# from midnight UTC, weeks and four-week blocks from a Monday, so each block of a level is
-# whole blocks of the one before.
-LEVELS = ((DAY, "rollup_1d", "rollup_1h"), (WEEK, "rollup_7d", "rollup_1d"), (FOUR_WEEKS, "rollup_28d", "rollup_7d"))
-WIDTH_NAMES = {DAY: "1 day", WEEK: "7 days", FOUR_WEEKS: "28 days"}
+# The rollups merged from finer ones: (width, its interval literal, table, source). Blocks are
+# time_bucket's: days from midnight UTC, weeks and four-week blocks from a Monday, so each
+# block of a level is whole blocks of the one before.
+LEVELS = ((DAY, "1 day", "rollup_1d", "rollup_1h"), (WEEK, "7 days", "rollup_7d", "rollup_1d"),
+          (FOUR_WEEKS, "28 days", "rollup_28d", "rollup_7d"))
 # An hour is rolled once it ended this long ago. The late-row trigger marks rows older
 # than 2 minutes, so a writer transaction shorter than 3 minutes either is visible to the
 # roll or marks its hour dirty (see sql/functions/late_rows.sql).
 ROLL_DELAY = timedelta(minutes=5)
 LOCK_KEY = 0x56494732  # "VIG2"
-
-
-def _floor_day(t: datetime) -> datetime:
-    return t.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 async def _roll_hours(conn: psycopg.AsyncConnection, start: datetime, end: datetime,
@@ -63,11 +55,11 @@ async def _roll_level(conn: psycopg.AsyncConnection, width: timedelta, start: da
                       monitor_ids: list[int] | None = None) -> None:
     """Rebuild the blocks of ``width`` in [start, end) of these monitors (None: every monitor)
     from the next finer rollups."""
-    _, table, source = next(level for level in LEVELS if level[0] == width)
+    _, name, table, source = next(level for level in LEVELS if level[0] == width)
     params = {"from_ts": start, "to_ts": end, "ids": monitor_ids}
     await conn.execute(sql("rollup_clear_level").replace("{target}", table), params)
     await conn.execute(sql("rollup_level").replace("{target}", table).replace("{source}", source)
-                       .replace("{width}", WIDTH_NAMES[width]), params)
+                       .replace("{width}", name), params)
 
 
 async def _roll_days(conn: psycopg.AsyncConnection, start: datetime, end: datetime,
@@ -86,7 +78,7 @@ async def roll_blocks(conn: psycopg.AsyncConnection, daily: datetime) -> None:
     A level without a watermark yet starts at the block holding its source's first row."""
     done = await _level_watermarks(conn)
     source_until = daily
-    for width, _, source in LEVELS[1:]:
+    for width, name, _, source in LEVELS[1:]:
         until = done.get(width)
         if until is None:
             first = (await (await conn.execute(sql("rollup_first_bucket").replace("{source}", source))).fetchone())[0]
@@ -97,14 +89,14 @@ async def roll_blocks(conn: psycopg.AsyncConnection, daily: datetime) -> None:
         if until < complete:
             await _roll_level(conn, width, until, complete)
             until = complete
-        await _set(conn, WIDTH_NAMES[width], until)
+        await _set(conn, name, until)
         source_until = until
 
 
 async def _reroll_blocks(conn: psycopg.AsyncConnection, days: dict[datetime, set[int]]) -> None:
     """After re-rolling these days (day -> monitors): their complete weeks, then four-week blocks."""
     done = await _level_watermarks(conn)
-    for width, _, _ in LEVELS[1:]:
+    for width, *_ in LEVELS[1:]:
         blocks: dict[datetime, set[int]] = defaultdict(set)
         for day, ids in days.items():
             blocks[floor_to(day, width)] |= ids
@@ -149,7 +141,7 @@ async def reroll_dirty(conn: psycopg.AsyncConnection) -> int:
                 stale += 1
                 continue
             by_hour[hour].append(monitor_id)
-            by_day[_floor_day(hour)].add(monitor_id)
+            by_day[floor_to(hour, DAY)].add(monitor_id)
         for hour, ids in sorted(by_hour.items()):
             await _roll_hours(conn, hour, hour + HOUR, sorted(ids))
         rerolled = {day: ids for day, ids in sorted(by_day.items()) if daily is not None and day + DAY <= daily}
@@ -172,12 +164,12 @@ async def roll_next(conn: psycopg.AsyncConnection) -> int:
         hourly, daily, due_until = await _watermarks(conn)
         if hourly is None or hourly >= due_until:
             return 0
-        end = min(due_until, _floor_day(hourly) + DAY)
-        daily = daily if daily is not None else _floor_day(hourly)
+        end = min(due_until, floor_to(hourly, DAY) + DAY)
+        daily = daily if daily is not None else floor_to(hourly, DAY)
         await conn.execute(sql("rollup_clear_dirty_range"), {"from_ts": hourly, "to_ts": end})
         await _roll_hours(conn, hourly, end)
         await _set(conn, "1 hour", end)
-        complete = _floor_day(end)
+        complete = floor_to(end, DAY)
         if daily < complete:
             await _roll_days(conn, daily, complete)
         await _set(conn, "1 day", max(daily, complete))
