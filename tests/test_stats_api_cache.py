@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from api.stats.cache import AnswerCache
+from api.stats.cache import AnswerCache, Batch
 
 TTL = 0.2
 
@@ -74,3 +74,43 @@ async def test_ready_gives_what_get_would_give_at_once_and_starts_nothing():
     assert compute.calls == 2 and cache.ready("k") == 2
     await asyncio.sleep(TTL * 2.2)
     assert cache.ready("k") is None  # past the stale period
+
+
+class Loader:
+    """Answers a group's items together, leaving out those in ``leave_out``."""
+
+    def __init__(self, leave_out: set[str]) -> None:
+        self.calls: list[list[str]] = []
+        self.leave_out = leave_out
+
+    async def __call__(self, items: list[str]) -> dict[str, tuple[str, int]]:
+        self.calls.append(sorted(items))
+        await asyncio.sleep(0.01)
+        return {i: (i, len(self.calls)) for i in items if i not in self.leave_out}
+
+
+@pytest.mark.timeout(10)
+async def test_a_groups_expired_answers_are_refreshed_together():
+    cache, load = AnswerCache(TTL), Loader(leave_out={"c"})
+
+    async def ask(item: str) -> tuple[str, int]:
+        async def alone() -> tuple[str, int]:
+            return (item, 0)
+        return await cache.get(("g", item), alone, Batch("g", item, load))
+    assert [await ask(i) for i in "abc"] == [("a", 0), ("b", 0), ("c", 0)]
+    await asyncio.sleep(TTL * 1.05)
+    assert await ask("a") == ("a", 0)  # stale while the group's refresh runs
+    await asyncio.sleep(0.1)
+    # b and c expired too and were asked for since computed: refreshed along with a.
+    assert load.calls == [["a", "b", "c"]]
+    # (fresh() only looks: unlike ready(), which answers a request, it does not count as asked.)
+    assert (cache.ready(("g", "a")), cache.fresh(("g", "b"))) == (("a", 1), ("b", 1))
+    assert cache.ready(("g", "c")) is None  # left out by the load: not kept
+    assert await ask("c") == ("c", 0)  # computed again, alone
+    assert await ask("a") == ("a", 1)
+    await asyncio.sleep(TTL * 1.05)
+    await ask("a")
+    await asyncio.sleep(0.1)
+    # b was not asked for since its refresh, so it is not refreshed any more; c (computed
+    # again alone, asked since) is.
+    assert load.calls[1:] == [["a", "c"]]

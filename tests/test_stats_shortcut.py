@@ -31,9 +31,9 @@ def handler_asks(monkeypatch) -> list[tuple]:
     asked: list[tuple] = []
     real = AnswerCache.get
 
-    async def counted(self, key, compute):
+    async def counted(self, key, compute, batch=None):
         asked.append(key)
-        return await real(self, key, compute)
+        return await real(self, key, compute, batch)
     monkeypatch.setattr(AnswerCache, "get", counted)
     return asked
 

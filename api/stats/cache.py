@@ -4,7 +4,15 @@ answered from memory, and concurrent identical questions share one computation. 
 more such period an expired answer is still served while a single background computation
 refreshes it, so no request waits for a refresh: answers are at most twice that many
 seconds stale. Keys start with the account id, so an answer is never served to another
-account. Failures are not cached."""
+account. Failures are not cached.
+
+Refreshing is what a busy cache costs: every answer asked for is computed again each period.
+Answers that differ only in their monitor (the same account, route and query) can be
+refreshed together by one computation over all of them (a ``Batch``), which costs about as
+much as a few single ones. A refresh of such an answer waits a moment (``gather``) for
+others of its group to expire too, takes along those of the group that were asked for and
+expire within half a period anyway, and gives them all one expiry, so the group keeps
+expiring, and being refreshed, together."""
 
 from __future__ import annotations
 
@@ -12,12 +20,27 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 MAX_ENTRIES = 10_000
 # Background refreshes run at most this many at a time, so a wave of expiring answers cannot
 # crowd out the requests being answered from memory meanwhile.
 REFRESH_CONCURRENCY = 2
+# How long a batched refresh waits for more answers of its group to expire, as a share of
+# the period (the waiting answers are served as they are meanwhile), at most MAX_GATHER.
+GATHER_SHARE = 0.05
+MAX_GATHER = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """How to refresh an answer together with others of its group: answers with the same
+    ``group`` differ only in ``item``, and ``load(items)`` computes them all at once, as a
+    mapping from item to answer (an item it leaves out failed, and is not kept)."""
+    group: Hashable
+    item: Hashable
+    load: Callable[[list], Awaitable[dict[Hashable, Any]]]
 
 
 def _succeeded(future: asyncio.Future) -> bool:
@@ -30,22 +53,33 @@ class AnswerCache:
         self._entries: dict[Hashable, tuple[float, asyncio.Future]] = {}
         self._refreshing: set[Hashable] = set()
         self._refresh_slots: asyncio.Semaphore | None = None
+        # Batched refreshes: each group's items and their keys (members), the items waiting
+        # for their group's refresh (pending), and the keys asked for since last computed.
+        self._members: dict[Hashable, dict[Hashable, Hashable]] = {}
+        self._pending: dict[Hashable, tuple[Batch, dict[Hashable, Hashable]]] = {}
+        self._asked: set[Hashable] = set()
 
     def _expiry(self, now: float) -> float:
         # Lifetimes vary a little so answers cached together do not all expire together.
         return now + self.seconds * random.uniform(0.75, 1.0)
 
-    async def get(self, key: Hashable, compute: Callable[[], Awaitable[Any]]) -> Any:
+    async def get(self, key: Hashable, compute: Callable[[], Awaitable[Any]], batch: Batch | None = None) -> Any:
+        """The answer to ``key``, computed by ``compute`` when there is none to give; an
+        expired one is refreshed with its ``batch`` when given, else alone."""
         if self.seconds <= 0:
             return await compute()
         now = time.monotonic()
+        if batch is not None:
+            self._members.setdefault(batch.group, {})[batch.item] = key
         hit = self._entries.get(key)
         if hit is not None:
             expires, future = hit
             if now < expires:
+                self._asked.add(key)
                 return await asyncio.shield(future)
             if now < expires + self.seconds and _succeeded(future):
-                self._refresh(key, compute)
+                self._asked.add(key)
+                self._refresh(key, compute, batch)
                 return future.result()
         return await asyncio.shield(self._start(key, compute, now))
 
@@ -67,6 +101,7 @@ class AnswerCache:
             return None
         now = time.monotonic()
         if now < hit[0] or (now < hit[0] + self.seconds and key in self._refreshing):
+            self._asked.add(key)
             return hit[1].result()
         return None
 
@@ -75,8 +110,13 @@ class AnswerCache:
             self._entries = {k: v for k, v in self._entries.items() if v[0] + self.seconds > now}
             if len(self._entries) >= MAX_ENTRIES:
                 self._entries.clear()
+            kept = self._entries
+            self._asked &= kept.keys()
+            self._members = {g: m for g, m in ((g, {i: k for i, k in m.items() if k in kept})
+                                              for g, m in self._members.items()) if m}
         future = asyncio.ensure_future(compute())
         self._entries[key] = (self._expiry(now), future)
+        self._asked.add(key)
 
         def forget_failure(f: asyncio.Future) -> None:
             if not _succeeded(f) and self._entries.get(key, (0.0, None))[1] is f:
@@ -84,17 +124,25 @@ class AnswerCache:
         future.add_done_callback(forget_failure)
         return future
 
-    def _refresh(self, key: Hashable, compute: Callable[[], Awaitable[Any]]) -> None:
+    async def _limited(self, compute: Callable[[], Awaitable[Any]]) -> Any:
+        if self._refresh_slots is None:
+            self._refresh_slots = asyncio.Semaphore(REFRESH_CONCURRENCY)
+        async with self._refresh_slots:
+            return await compute()
+
+    def _refresh(self, key: Hashable, compute: Callable[[], Awaitable[Any]], batch: Batch | None = None) -> None:
         if key in self._refreshing:
             return
         self._refreshing.add(key)
-        if self._refresh_slots is None:
-            self._refresh_slots = asyncio.Semaphore(REFRESH_CONCURRENCY)
-
-        async def limited() -> Any:
-            async with self._refresh_slots:
-                return await compute()
-        future = asyncio.ensure_future(limited())
+        if batch is not None:
+            waiting = self._pending.get(batch.group)
+            if waiting is None:
+                waiting = self._pending[batch.group] = (batch, {})
+                asyncio.get_running_loop().call_later(min(MAX_GATHER, self.seconds * GATHER_SHARE),
+                                                      self._refresh_group, batch.group)
+            waiting[1][batch.item] = key
+            return
+        future = asyncio.ensure_future(self._limited(compute))
 
         def done(f: asyncio.Future) -> None:
             self._refreshing.discard(key)
@@ -102,4 +150,31 @@ class AnswerCache:
                 self._entries[key] = (self._expiry(time.monotonic()), f)
             else:
                 self._entries.pop(key, None)  # the next request computes (and reports) it again
+        future.add_done_callback(done)
+
+    def _refresh_group(self, group: Hashable) -> None:
+        """One computation for the group's expired answers and those of its answers asked for
+        since computed that would expire within half a period; all get one expiry."""
+        batch, items = self._pending.pop(group)
+        soon = time.monotonic() + self.seconds / 2
+        for item, key in self._members.get(group, {}).items():
+            hit = self._entries.get(key)
+            if (item not in items and key not in self._refreshing and key in self._asked
+                    and hit is not None and hit[0] < soon and _succeeded(hit[1])):
+                items[item] = key
+                self._refreshing.add(key)
+        self._asked.difference_update(items.values())
+        future = asyncio.ensure_future(self._limited(lambda: batch.load(list(items))))
+
+        def done(f: asyncio.Future) -> None:
+            answers = f.result() if _succeeded(f) else {}
+            expiry = self._expiry(time.monotonic())
+            for item, key in items.items():
+                self._refreshing.discard(key)
+                if item in answers:
+                    answer = f.get_loop().create_future()
+                    answer.set_result(answers[item])
+                    self._entries[key] = (expiry, answer)
+                else:
+                    self._entries.pop(key, None)  # the next request computes (and reports) it again
         future.add_done_callback(done)

@@ -11,7 +11,7 @@ from litestar.params import FromPath, QueryParameter
 from pydantic import BaseModel
 
 from api.errors import NotFound, field_error
-from api.stats.cache import AnswerCache
+from api.stats.cache import AnswerCache, Batch
 from api.stats.schemas import DowntimesRead, GroupStatsRead, RegionsRead, SeriesRead, StatsRead, StatusRead
 from api.stats.service import StatsService
 from api.stats.window import BadWindow, parse_window
@@ -48,20 +48,31 @@ def answer_cache(state) -> AnswerCache:
 
 
 async def _answer(request: Request, schema: type[BaseModel], monitor_id: int | None, query: dict,
-                  compute: Callable[[StatsService], Awaitable[dict]]) -> Response:
+                  compute: Callable[[StatsService], Awaitable[dict]],
+                  many: Callable[[StatsService, list[int]], Awaitable[dict[int, dict]]] | None = None) -> Response:
     """compute's answer as JSON, shared with identical questions of the same account for a
     few seconds (api/stats/cache.py); the encoded body is what is kept, so a repeat costs
-    no validation or serialisation."""
+    no validation or serialisation. ``many`` computes the same question for several monitors
+    at once: the cache then refreshes this answer together with the same question's answers
+    for the account's other monitors."""
     state = request.app.state
     account_id = request.user.account_id
+    operation_id = str(request.route_handler.operation_id)
+    batch = None
+    if many is not None:
+        async def encoded_many(monitor_ids: list[int]) -> dict[int, bytes]:
+            answers = await state.reads.run(lambda pool: many(StatsService(pool, account_id), monitor_ids))
+            return {m: schema(**a).model_dump_json().encode() for m, a in answers.items()}
+        group = (account_id, operation_id, *(query[name] for name, _ in ANSWER_QUERIES[operation_id]))
+        batch = Batch(group, monitor_id, encoded_many)
 
     async def encoded() -> bytes:
         # On the read replica while it is usable, else (or when it fails mid-answer) the
         # primary; a monitor the replica does not know yet is looked up on the primary.
         answer = await state.reads.run(lambda pool: compute(StatsService(pool, account_id)), (NotFound,))
         return schema(**answer).model_dump_json().encode()
-    key = answer_key(account_id, str(request.route_handler.operation_id), monitor_id, query)
-    return Response(await answer_cache(state).get(key, encoded), media_type=MediaType.JSON)
+    key = answer_key(account_id, operation_id, monitor_id, query)
+    return Response(await answer_cache(state).get(key, encoded, batch), media_type=MediaType.JSON)
 
 
 class MonitorStatsController(Controller):
@@ -75,7 +86,9 @@ class MonitorStatsController(Controller):
         w = parse_window(window, start, end)
         return await _answer(request, StatsRead, monitor_id,
                              {"window": window, "from": start, "to": end, "region": region},
-                             lambda s: s.stats(monitor_id, w, region))
+                             lambda s: s.stats(monitor_id, w, region),
+                             # the window as of the refresh: a preset one ends then
+                             None if region is not None else lambda s, ids: s.stats_many(ids, parse_window(window, start, end)))
 
     @get("/series", operation_id="getMonitorSeries")
     async def series(self, request: Request, monitor_id: FromPath[int], window: WindowParam = None,
@@ -99,7 +112,8 @@ class MonitorStatsController(Controller):
                       start: FromParam = None, end: ToParam = None) -> Response[RegionsRead]:
         w = parse_window(window, start, end)
         return await _answer(request, RegionsRead, monitor_id, {"window": window, "from": start, "to": end},
-                             lambda s: s.regions(monitor_id, w))
+                             lambda s: s.regions(monitor_id, w),
+                             lambda s, ids: s.regions_many(ids, parse_window(window, start, end)))
 
     @get("/downtimes", operation_id="getMonitorDowntimes")
     async def downtimes(self, request: Request, monitor_id: FromPath[int], window: WindowParam = None,

@@ -83,13 +83,28 @@ class StatsService:
                                  {"ids": ids, "from": w.start, "to": w.end, "region_id": region_id})
         return exclude(rows, {r["monitor_id"]: r for r in await cur.fetchall()})
 
+    async def _monitors(self, conn: AsyncConnection, monitor_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """The account's monitors among monitor_ids (others are left out), by id."""
+        cur = await conn.execute(sql("stats_monitors"), {"ids": monitor_ids, "account_id": self.account_id})
+        return {r["id"]: r for r in await cur.fetchall()}
+
     async def stats(self, monitor_id: int, w: Window, region: str | None) -> dict[str, Any]:
+        if region is None:
+            return _only(await self.stats_many([monitor_id], w), monitor_id)
         async with self._reading() as conn:
             monitor = await self._monitor(conn, monitor_id)
             rows = await self._per_monitor(conn, [monitor_id], w, region, monitor["regions"])
-        slo = {monitor_id: float(monitor["slo_target"])}
-        return {**figures(combine(rows), slo), "monitor_id": monitor_id, "start": w.start, "end": w.end,
-                "region": region, **_coverage(w, monitor)}
+        return _stats_answer(monitor_id, monitor, w, region, rows)
+
+    async def stats_many(self, monitor_ids: list[int], w: Window) -> dict[int, dict[str, Any]]:
+        """stats() over all regions of each of the account's monitors among monitor_ids (the
+        others are left out), read together: about the cost of a few single answers."""
+        async with self._reading() as conn:
+            monitors = await self._monitors(conn, monitor_ids)
+            rows = await self._per_monitor(conn, list(monitors), w, None, []) if monitors else []
+        by_monitor = {r["monitor_id"]: r for r in rows}
+        return {m: _stats_answer(m, monitor, w, None, [by_monitor[m]] if m in by_monitor else [])
+                for m, monitor in monitors.items()}
 
     async def group_stats(self, tag: str, w: Window, region: str | None) -> dict[str, Any]:
         async with self._reading() as conn:
@@ -106,16 +121,31 @@ class StatsService:
                 "monitors": monitors, "start": w.start, "end": w.end, "region": region, **_coverage(w, found[0])}
 
     async def regions(self, monitor_id: int, w: Window) -> dict[str, Any]:
+        return _only(await self.regions_many([monitor_id], w), monitor_id)
+
+    async def regions_many(self, monitor_ids: list[int], w: Window) -> dict[int, dict[str, Any]]:
+        """regions() of each of the account's monitors among monitor_ids (the others are left
+        out), read together."""
         async with self._reading() as conn:
-            monitor = await self._monitor(conn, monitor_id)
-            cur = await conn.execute(sql("stats_region_excluded"),
-                                     {"monitor_id": monitor_id, "from": w.start, "to": w.end})
-            excluded = {r["region_id"]: r for r in await cur.fetchall()}
-            rows = exclude(await window_region_stats(conn, [monitor_id], w.start, w.end), excluded, "region_id")
+            monitors = await self._monitors(conn, monitor_ids)
+            if not monitors:
+                return {}
+            ids = list(monitors)
+            cur = await conn.execute(sql("stats_region_excluded"), {"ids": ids, "from": w.start, "to": w.end})
+            excluded: dict[int, dict[int, dict[str, Any]]] = {}
+            for r in await cur.fetchall():
+                excluded.setdefault(r["monitor_id"], {})[r["region_id"]] = r
+            rows: dict[int, list[dict[str, Any]]] = {}
+            for r in await window_region_stats(conn, ids, w.start, w.end):
+                rows.setdefault(r["monitor_id"], []).append(r)
             names = {r["id"]: r["name"] for r in await (await conn.execute(sql("stats_region_names"))).fetchall()}
-        regions = [{**figures(r), "region": names.get(r["region_id"], str(r["region_id"]))} for r in rows]
-        return {"monitor_id": monitor_id, "start": w.start, "end": w.end, **_coverage(w, monitor),
-                "regions": sorted(regions, key=lambda r: r["region"])}
+        answers = {}
+        for m, monitor in monitors.items():
+            regions = [{**figures(r), "region": names.get(r["region_id"], str(r["region_id"]))}
+                       for r in exclude(rows.get(m, []), excluded.get(m, {}), "region_id")]
+            answers[m] = {"monitor_id": m, "start": w.start, "end": w.end, **_coverage(w, monitor),
+                          "regions": sorted(regions, key=lambda r: r["region"])}
+        return answers
 
     async def series(self, monitor_id: int, w: Window, region: str | None, resolution: str) -> dict[str, Any]:
         async with self._reading() as conn:
@@ -168,6 +198,20 @@ class StatsService:
         return {"monitor_id": monitor_id, "start": w.start, "end": w.end, "region": region,
                 **_coverage(w, monitor, raw_only=True),
                 "downtime_s": sum(p["duration_s"] for p in periods), "periods": periods}
+
+
+def _only(answers: dict[int, dict[str, Any]], monitor_id: int) -> dict[str, Any]:
+    """The one answer of a many-monitor read for a single monitor (404 when it is not the account's)."""
+    if monitor_id not in answers:
+        raise NotFound(f"monitor {monitor_id} not found")
+    return answers[monitor_id]
+
+
+def _stats_answer(monitor_id: int, monitor: dict[str, Any], w: Window, region: str | None,
+                  rows: list[dict[str, Any]]) -> dict[str, Any]:
+    slo = {monitor_id: float(monitor["slo_target"])}
+    return {**figures(combine(rows), slo), "monitor_id": monitor_id, "start": w.start, "end": w.end,
+            "region": region, **_coverage(w, monitor)}
 
 
 def _coverage(w: Window, horizons: dict[str, Any], raw_only: bool = False) -> dict[str, datetime]:

@@ -10,6 +10,12 @@ SELECT m.*, h.raw_from, h.hourly_from, h.daily_from
 FROM monitors m, retention_kept h
 WHERE m.id = %(id)s AND m.account_id = %(account_id)s;
 
+-- name: stats_monitors
+-- The same for those of the account's monitors among several ids (answers read together).
+SELECT m.*, h.raw_from, h.hourly_from, h.daily_from
+FROM monitors m, retention_kept h
+WHERE m.id = ANY (%(ids)s::integer[]) AND m.account_id = %(account_id)s;
+
 -- name: stats_monitors_by_tag
 SELECT m.id, m.slo_target::float8 AS slo_target, m.regions, h.raw_from, h.hourly_from, h.daily_from
 FROM monitors m, retention_kept h
@@ -22,10 +28,10 @@ SELECT monitor_id, slots, up_slots, down_slots, missed_slots
 FROM vigil_window_excluded(%(ids)s::integer[], %(from)s, %(to)s, %(region_id)s::smallint);
 
 -- name: stats_region_excluded
--- The same for one monitor in each region alone (the per-region breakdown).
-SELECT g.id AS region_id, x.slots, x.up_slots, x.down_slots, x.missed_slots
+-- The same per monitor in each region alone (the per-region breakdown).
+SELECT x.monitor_id, g.id AS region_id, x.slots, x.up_slots, x.down_slots, x.missed_slots
 FROM regions g
-CROSS JOIN LATERAL vigil_window_excluded(ARRAY[%(monitor_id)s]::integer[], %(from)s, %(to)s, g.id) x;
+CROSS JOIN LATERAL vigil_window_excluded(%(ids)s::integer[], %(from)s, %(to)s, g.id) x;
 
 -- name: stats_region_id
 SELECT id FROM regions WHERE name = %(name)s;
