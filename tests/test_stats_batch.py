@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from api.stats.schemas import RegionsRead, StatsRead
+from api.stats.schemas import RegionsRead, SeriesRead, StatsRead
 from api.stats.service import StatsService
-from api.stats.window import Window
+from api.stats.window import BadWindow, Window
 from tests.stats_fixtures import BASE, SLOTS, STEP, seed
 from vigil.accounts import create_account_with_key
 from vigil.db import open_pool
@@ -41,28 +42,45 @@ def seeded(db, account):
     return out
 
 
-async def test_answers_read_together_equal_the_answers_read_one_at_a_time(auth, settings, account, seeded):
+async def test_answers_read_together_equal_the_answers_read_one_at_a_time(auth, settings, account, db, seeded):
     from aggregator.rollup import roll
 
     ids = {name: m["id"] for name, m in seeded.monitors.items()}
-    window = Window(BASE, BASE + SLOTS * STEP)
     async with AsyncConnectionPool(settings.database_url, min_size=1, max_size=1, open=False) as pool:
         assert await roll(pool) > 0  # rolled hours and raw rows both make up the window
+    # A late row in a rolled hour of one monitor: that hour is read from raw rows for it alone.
+    region = db.execute("SELECT id FROM regions WHERE name = 'eu'").fetchone()[0]
+    db.execute("INSERT INTO check_results (time, monitor_id, region_id, up, error_kind, latency_us)"
+               " VALUES (%s, %s, %s, true, 0, 4000)", (BASE + 90 * STEP + timedelta(seconds=1), ids["db"], region))
+    assert db.execute("SELECT count(*) FROM rollup_dirty WHERE monitor_id = %s", (ids["db"],)).fetchone()[0] == 1
+    window = Window(BASE + 10 * STEP, BASE + SLOTS * STEP)  # starts and ends inside an hour
+    params = {"from": window.start.isoformat(), "to": window.end.isoformat()}
     pool = await open_pool(settings.database_url, min_size=1, max_size=1, dict_rows=True)
     async with pool:
         service = StatsService(pool, account[0])
-        many = {"stats": (await service.stats_many(list(ids.values()), window), StatsRead),
-                "regions": (await service.regions_many(list(ids.values()), window), RegionsRead)}
-    for path, (answers, schema) in many.items():
-        # The other account's monitor is left out, not answered.
-        assert set(answers) == {ids["shop"], ids["blog"], ids["db"]}, path
-        for name in ("shop", "blog", "db"):
-            async with api_client(settings, 0) as uncached:
-                r = await uncached.get(f"/api/v1/monitors/{ids[name]}/{path}", params=WINDOW, headers=auth)
-            assert r.status_code == 200, r.text
-            assert json.loads(schema(**answers[ids[name]]).model_dump_json()) == r.json(), (path, name)
-    assert many["stats"][0][ids["blog"]]["excluded_slots"] == 15
-    assert many["stats"][0][ids["shop"]]["down_slots"] > 0
+        monitor_ids = list(ids.values())
+        many = {("stats", None): (await service.stats_many(monitor_ids, window), StatsRead),
+                ("regions", None): (await service.regions_many(monitor_ids, window), RegionsRead),
+                ("series", "1h"): (await service.series_many(monitor_ids, window, "1h"), SeriesRead),
+                ("series", "1d"): (await service.series_many(monitor_ids, window, "1d"), SeriesRead)}
+        with pytest.raises(BadWindow):
+            await service.series_many(monitor_ids, window, "raw")
+    async with api_client(settings, 0) as uncached:
+        for (path, resolution), (answers, schema) in many.items():
+            # The other account's monitor is left out, not answered.
+            assert set(answers) == {ids["shop"], ids["blog"], ids["db"]}, path
+            for name in ("shop", "blog", "db"):
+                query = params if resolution is None else {**params, "resolution": resolution}
+                r = await uncached.get(f"/api/v1/monitors/{ids[name]}/{path}", params=query, headers=auth)
+                assert r.status_code == 200, r.text
+                assert json.loads(schema(**answers[ids[name]]).model_dump_json()) == r.json(), (path, name)
+    stats = many[("stats", None)][0]
+    assert stats[ids["blog"]]["excluded_slots"] == 10 and stats[ids["shop"]]["down_slots"] > 0
+    assert stats[ids["db"]]["checks"] == SLOTS - 10 - 10 + 1  # the gap of 10 slots, and the late row
+    hourly = many[("series", "1h")][0]
+    assert [len(hourly[m]["points"]) for m in (ids["shop"], ids["db"])] == [3, 3]
+    # The second hour is rolled but dirty: its 60 slots and the late row, from raw rows.
+    assert [p["checks"] for p in hourly[ids["db"]]["points"]] == [50, 60 + 1, 50]
 
 
 async def test_a_routes_expired_answers_are_refreshed_by_one_read(settings, auth, db, seeded, monkeypatch):

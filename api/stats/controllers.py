@@ -14,7 +14,7 @@ from api.errors import NotFound, field_error
 from api.stats.cache import AnswerCache, Batch
 from api.stats.schemas import DowntimesRead, GroupStatsRead, RegionsRead, SeriesRead, StatsRead, StatusRead
 from api.stats.service import StatsService
-from api.stats.window import BadWindow, parse_window
+from api.stats.window import BadWindow, Window, parse_window, resolve_resolution
 
 WindowParam = Annotated[str | None, QueryParameter(description="preset: 1h, 24h (default), 7d, 30d or 90d")]
 FromParam = Annotated[str | None, QueryParameter(name="from", description="ISO 8601 start (inclusive)")]
@@ -75,6 +75,15 @@ async def _answer(request: Request, schema: type[BaseModel], monitor_id: int | N
     return Response(await answer_cache(state).get(key, encoded, batch), media_type=MediaType.JSON)
 
 
+def _whole_hours(resolution: str, w: Window) -> bool:
+    """Whether a series is of whole hours or days, which several monitors' series can be read
+    together; a raw one (a point per slot of the monitor's own interval) is read alone."""
+    try:
+        return resolve_resolution(resolution, w, 0)[0] != "raw"
+    except BadWindow:
+        return False  # the handler's read reports it
+
+
 class MonitorStatsController(Controller):
     path = "/monitors/{monitor_id:int}"
     tags = ["stats"]
@@ -96,9 +105,12 @@ class MonitorStatsController(Controller):
                      resolution: Annotated[str, QueryParameter(description="auto, raw, 1h or 1d")] = "auto",
                      ) -> Response[SeriesRead]:
         w = parse_window(window, start, end)
+        together = region is None and _whole_hours(resolution, w)
         return await _answer(request, SeriesRead, monitor_id, {"window": window, "from": start, "to": end,
                                                                 "region": region, "resolution": resolution},
-                             lambda s: s.series(monitor_id, w, region, resolution))
+                             lambda s: s.series(monitor_id, w, region, resolution),
+                             (lambda s, ids: s.series_many(ids, parse_window(window, start, end), resolution))
+                             if together else None)
 
     @get("/status", operation_id="getMonitorStatus")
     async def status(self, request: Request, monitor_id: FromPath[int], region: RegionParam = None,

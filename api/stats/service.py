@@ -151,15 +151,25 @@ class StatsService:
         async with self._reading() as conn:
             monitor = await self._monitor(conn, monitor_id)
             name, step = resolve_resolution(resolution, w, monitor["interval_s"])
-            params = {"monitor_id": monitor_id, "region_id": await self._region_id(conn, region, monitor["regions"]),
-                      "step": step, "from": w.start, "to": w.end}
-            rows = await (await conn.execute(sql("stats_series_raw" if name == "raw" else "stats_series_parts"),
-                                             params)).fetchall()
-        points = [_raw_point(r) for r in rows] if name == "raw" else [
-            _point(t, [p for p in parts if p["slots"] is not None]) for t, parts in groupby(rows, key=lambda r: r["time"])]
-        return {"monitor_id": monitor_id, "start": w.start, "end": w.end, "region": region,
-                **_coverage(w, monitor, raw_only=name == "raw"),
-                "resolution": name, "step_s": int(step.total_seconds()), "points": points}
+            region_id = await self._region_id(conn, region, monitor["regions"])
+            if name == "raw":
+                params = {"monitor_id": monitor_id, "region_id": region_id, "step": step, "from": w.start, "to": w.end}
+                points = [_raw_point(r) for r in await (await conn.execute(sql("stats_series_raw"), params)).fetchall()]
+            else:
+                points = (await _series_points(conn, [monitor_id], region_id, step, w)).get(monitor_id, [])
+        return _series_answer(monitor_id, monitor, w, region, name, step, points)
+
+    async def series_many(self, monitor_ids: list[int], w: Window, resolution: str) -> dict[int, dict[str, Any]]:
+        """series() over all regions of each of the account's monitors among monitor_ids (the
+        others are left out), read together, for a resolution of whole hours or days (a raw
+        series is one monitor's: refused with BadWindow)."""
+        name, step = resolve_resolution(resolution, w, 0)
+        if name == "raw":
+            raise BadWindow("resolution", "a raw series is read one monitor at a time")
+        async with self._reading() as conn:
+            monitors = await self._monitors(conn, monitor_ids)
+            points = await _series_points(conn, list(monitors), None, step, w) if monitors else {}
+        return {m: _series_answer(m, monitor, w, None, name, step, points.get(m, [])) for m, monitor in monitors.items()}
 
     async def status(self, monitor_id: int, region: str | None, limit: int) -> dict[str, Any]:
         now = datetime.now(UTC)
@@ -220,6 +230,24 @@ def _coverage(w: Window, horizons: dict[str, Any], raw_only: bool = False) -> di
     kept = Horizons(horizons["raw_from"], horizons["hourly_from"], horizons["daily_from"])
     lo, hi = covered(w.start, w.end, kept, raw_only)
     return {"covered_from": lo, "covered_to": hi}
+
+
+async def _series_points(conn: AsyncConnection, monitor_ids: list[int], region_id: int | None, step: timedelta,
+                         w: Window) -> dict[int, list[dict[str, Any]]]:
+    """Each monitor's points of a series of whole hours or days, by monitor id."""
+    cur = await conn.execute(sql("stats_series_parts"), {"ids": monitor_ids, "region_id": region_id,
+                                                         "step": step, "from": w.start, "to": w.end})
+    out: dict[int, list[dict[str, Any]]] = {}
+    for (monitor_id, time), parts in groupby(await cur.fetchall(), key=lambda r: (r["monitor_id"], r["time"])):
+        out.setdefault(monitor_id, []).append(_point(time, [p for p in parts if p["slots"] is not None]))
+    return out
+
+
+def _series_answer(monitor_id: int, monitor: dict[str, Any], w: Window, region: str | None, name: str,
+                   step: timedelta, points: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"monitor_id": monitor_id, "start": w.start, "end": w.end, "region": region,
+            **_coverage(w, monitor, raw_only=name == "raw"),
+            "resolution": name, "step_s": int(step.total_seconds()), "points": points}
 
 
 def _point(time: datetime, parts: list[dict[str, Any]]) -> dict[str, Any]:

@@ -40,12 +40,13 @@ SELECT id FROM regions WHERE name = %(name)s;
 SELECT id, name FROM regions;
 
 -- name: stats_series_parts
--- Hourly pieces of a window for a series, each labelled with its series bucket (1 h or 1 d);
--- generate_series lists every bucket, so buckets without results come back as one row of
--- NULLs. The pieces are those of vigil_window_parts, kept per hour: rolled-up clean hours
--- from rollup_1h, raw statistics (vigil_raw_stats) for the head and tail of the window (from
--- the raw horizon on), hours not rolled yet and this monitor's hours that got late rows.
--- region_id 0 = the monitor under its quorum.
+-- Hourly pieces of a window for the series of several monitors, each labelled with its monitor
+-- and series bucket (1 h or 1 d); generate_series lists every bucket of every monitor, so
+-- buckets without results come back as one row of NULLs. The pieces are those of
+-- vigil_window_parts, kept per hour: rolled-up clean hours from rollup_1h, raw statistics
+-- (vigil_raw_stats) for the head and tail of the window (from the raw horizon on), hours not
+-- rolled yet and each monitor's hours that got late rows. region_id 0 = the monitor under its
+-- quorum.
 WITH wm AS (
     SELECT coalesce((SELECT rolled_until FROM rollup_state WHERE width = '1 hour'), '-infinity') AS h,
            vigil_raw_kept_from() AS raw_from
@@ -54,32 +55,37 @@ WITH wm AS (
     FROM wm, LATERAL (SELECT least(time_bucket(interval '1 hour', %(from)s::timestamptz + interval '1 hour'
                                                - interval '1 microsecond'), %(to)s::timestamptz) AS lo) AS l
 ), dirty AS (
-    SELECT d.bucket FROM rollup_dirty d, edge
-    WHERE d.monitor_id = %(monitor_id)s AND d.bucket >= greatest(edge.lo, edge.raw_from) AND d.bucket < edge.hi
+    SELECT d.monitor_id, d.bucket FROM rollup_dirty d, edge
+    WHERE d.monitor_id = ANY (%(ids)s::integer[]) AND d.bucket >= greatest(edge.lo, edge.raw_from) AND d.bucket < edge.hi
 ), raw_ranges AS (
-    SELECT greatest(%(from)s::timestamptz, edge.raw_from) AS s, edge.lo AS e FROM edge
+    -- monitor_id NULL: every monitor's; else that monitor's late rows
+    SELECT NULL::integer AS monitor_id, greatest(%(from)s::timestamptz, edge.raw_from) AS s, edge.lo AS e FROM edge
     WHERE greatest(%(from)s::timestamptz, edge.raw_from) < edge.lo
-    UNION ALL SELECT greatest(edge.hi, edge.raw_from), %(to)s::timestamptz FROM edge
+    UNION ALL SELECT NULL, greatest(edge.hi, edge.raw_from), %(to)s::timestamptz FROM edge
     WHERE greatest(edge.hi, edge.raw_from) < %(to)s::timestamptz
-    UNION ALL SELECT dirty.bucket, dirty.bucket + interval '1 hour' FROM dirty
+    UNION ALL SELECT dirty.monitor_id, dirty.bucket, dirty.bucket + interval '1 hour' FROM dirty
 ), parts AS (
-    SELECT r.bucket, r.slots::bigint, r.up_slots::bigint, r.down_slots::bigint, r.missed_slots::bigint,
-           r.checks::bigint, r.latency_min_us, r.latency_max_us, r.latency_sum_us, r.hist
+    SELECT r.monitor_id, r.bucket, r.slots::bigint, r.up_slots::bigint, r.down_slots::bigint,
+           r.missed_slots::bigint, r.checks::bigint, r.latency_min_us, r.latency_max_us, r.latency_sum_us, r.hist
     FROM rollup_1h r, edge
-    WHERE r.monitor_id = %(monitor_id)s AND r.region_id = coalesce(%(region_id)s::smallint, 0)
-      AND r.bucket >= edge.lo AND r.bucket < edge.hi AND r.bucket NOT IN (SELECT bucket FROM dirty)
+    WHERE r.monitor_id = ANY (%(ids)s::integer[]) AND r.region_id = coalesce(%(region_id)s::smallint, 0)
+      AND r.bucket >= edge.lo AND r.bucket < edge.hi
+      AND NOT EXISTS (SELECT 1 FROM dirty WHERE dirty.monitor_id = r.monitor_id AND dirty.bucket = r.bucket)
     UNION ALL
-    SELECT x.bucket, x.slots, x.up_slots, x.down_slots, x.missed_slots, x.checks, x.latency_min_us,
-           x.latency_max_us, x.latency_sum_us, x.hist
-    FROM raw_ranges, LATERAL vigil_raw_stats(ARRAY[%(monitor_id)s]::integer[], raw_ranges.s, raw_ranges.e) AS x
+    SELECT x.monitor_id, x.bucket, x.slots, x.up_slots, x.down_slots, x.missed_slots, x.checks,
+           x.latency_min_us, x.latency_max_us, x.latency_sum_us, x.hist
+    -- the ids as given, not per range, so the raw rows are found by (monitor, time)
+    FROM raw_ranges, LATERAL vigil_raw_stats(%(ids)s::integer[], raw_ranges.s, raw_ranges.e) AS x
     WHERE x.region_id = coalesce(%(region_id)s::smallint, 0)
+      AND (raw_ranges.monitor_id IS NULL OR x.monitor_id = raw_ranges.monitor_id)
 )
-SELECT g.bucket AS time, p.slots, p.up_slots, p.down_slots, p.missed_slots, p.checks,
+SELECT m.id AS monitor_id, g.bucket AS time, p.slots, p.up_slots, p.down_slots, p.missed_slots, p.checks,
        p.latency_min_us, p.latency_max_us, p.latency_sum_us, p.hist
-FROM generate_series(time_bucket(%(step)s::interval, %(from)s::timestamptz),
-                     %(to)s::timestamptz - interval '1 microsecond', %(step)s::interval) AS g(bucket)
-LEFT JOIN parts p ON time_bucket(%(step)s::interval, p.bucket) = g.bucket
-ORDER BY g.bucket;
+FROM unnest(%(ids)s::integer[]) AS m(id)
+CROSS JOIN generate_series(time_bucket(%(step)s::interval, %(from)s::timestamptz),
+                           %(to)s::timestamptz - interval '1 microsecond', %(step)s::interval) AS g(bucket)
+LEFT JOIN parts p ON p.monitor_id = m.id AND time_bucket(%(step)s::interval, p.bucket) = g.bucket
+ORDER BY m.id, g.bucket;
 
 -- name: stats_series_raw
 -- One point per slot-wide bucket; latency percentiles over the up results of the bucket.
