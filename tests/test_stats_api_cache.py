@@ -97,20 +97,42 @@ async def test_a_groups_expired_answers_are_refreshed_together():
         async def alone() -> tuple[str, int]:
             return (item, 0)
         return await cache.get(("g", item), alone, Batch("g", item, load))
-    assert [await ask(i) for i in "abc"] == [("a", 0), ("b", 0), ("c", 0)]
+    # Asked one after the other, each is read alone; c, which the read leaves out, is computed alone.
+    assert [await ask(i) for i in "abc"] == [("a", 1), ("b", 2), ("c", 0)]
+    assert load.calls == [["a"], ["b"], ["c"]]
     await asyncio.sleep(TTL * 1.05)
-    assert await ask("a") == ("a", 0)  # stale while the group's refresh runs
+    assert await ask("a") == ("a", 1)  # stale while the group's refresh runs
     await asyncio.sleep(0.1)
     # b and c expired too and were asked for since computed: refreshed along with a.
-    assert load.calls == [["a", "b", "c"]]
+    assert load.calls[3:] == [["a", "b", "c"]]
     # (fresh() only looks: unlike ready(), which answers a request, it does not count as asked.)
-    assert (cache.ready(("g", "a")), cache.fresh(("g", "b"))) == (("a", 1), ("b", 1))
-    assert cache.ready(("g", "c")) is None  # left out by the load: not kept
-    assert await ask("c") == ("c", 0)  # computed again, alone
-    assert await ask("a") == ("a", 1)
+    assert (cache.ready(("g", "a")), cache.fresh(("g", "b"))) == (("a", 4), ("b", 4))
+    assert cache.ready(("g", "c")) is None  # left out by the refresh: not kept
+    assert await ask("c") == ("c", 0) and load.calls[4:] == [["c"]]  # computed again
+    assert await ask("a") == ("a", 4)
     await asyncio.sleep(TTL * 1.05)
     await ask("a")
     await asyncio.sleep(0.1)
     # b was not asked for since its refresh, so it is not refreshed any more; c (computed
-    # again alone, asked since) is.
-    assert load.calls[1:] == [["a", "c"]]
+    # again, asked since) is.
+    assert load.calls[5:] == [["a", "c"]]
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize(("seconds", "answers", "reads"), [
+    # Cache off: the second a is read again, with the questions that came during the first read.
+    (0, [("a", 1), ("b", 1), ("a", 2), ("c", 2), ("x", 0)], [["a", "b"], ["a", "c", "x"]]),
+    # Not cached yet: the second a shares the first a's computation.
+    (TTL, [("a", 1), ("b", 1), ("a", 1), ("c", 2), ("x", 0)], [["a", "b"], ["c", "x"]])])
+async def test_answers_requests_wait_for_are_read_together(seconds, answers, reads):
+    cache, load = AnswerCache(seconds), Loader(leave_out={"x"})
+
+    async def ask(item: str) -> tuple[str, int]:
+        async def alone() -> tuple[str, int]:
+            return (item, 0)
+        return await cache.get(("g", item), alone, Batch("g", item, load))
+    first = [asyncio.ensure_future(ask(i)) for i in "ab"]
+    await asyncio.sleep(0.002)  # a's and b's read runs; these come meanwhile
+    later = [asyncio.ensure_future(ask(i)) for i in ("a", "c", "x")]
+    assert await asyncio.gather(*first, *later) == answers
+    assert load.calls == reads  # x, left out, was computed alone

@@ -12,7 +12,10 @@ refreshed together by one computation over all of them (a ``Batch``), which cost
 much as a few single ones. A refresh of such an answer waits a moment (``gather``) for
 others of its group to expire too, takes along those of the group that were asked for and
 expire within half a period anyway, and gives them all one expiry, so the group keeps
-expiring, and being refreshed, together."""
+expiring, and being refreshed, together. Answers that requests wait for (not cached yet, or
+with the cache off) are read together too: the first starts a read at once, and those of its
+group that come while it runs are read together when it ends. Every such answer is read
+after its request came, so it is as fresh as one read alone."""
 
 from __future__ import annotations
 
@@ -43,6 +46,10 @@ class Batch:
     load: Callable[[list], Awaitable[dict[Hashable, Any]]]
 
 
+# What a group's read gives a question it left out: that question is computed alone.
+_LEFT_OUT = object()
+
+
 def _succeeded(future: asyncio.Future) -> bool:
     return future.done() and not future.cancelled() and future.exception() is None
 
@@ -58,6 +65,10 @@ class AnswerCache:
         self._members: dict[Hashable, dict[Hashable, Hashable]] = {}
         self._pending: dict[Hashable, tuple[Batch, dict[Hashable, Hashable]]] = {}
         self._asked: set[Hashable] = set()
+        # Reads that requests wait for: per group, the items waiting for the group's next
+        # read, and the groups with such a read running.
+        self._joining: dict[Hashable, dict[Hashable, asyncio.Future]] = {}
+        self._loading: set[Hashable] = set()
 
     def _expiry(self, now: float) -> float:
         # Lifetimes vary a little so answers cached together do not all expire together.
@@ -67,7 +78,7 @@ class AnswerCache:
         """The answer to ``key``, computed by ``compute`` when there is none to give; an
         expired one is refreshed with its ``batch`` when given, else alone."""
         if self.seconds <= 0:
-            return await compute()
+            return await (compute() if batch is None else self._together(batch, compute))
         now = time.monotonic()
         if batch is not None:
             self._members.setdefault(batch.group, {})[batch.item] = key
@@ -81,7 +92,7 @@ class AnswerCache:
                 self._asked.add(key)
                 self._refresh(key, compute, batch)
                 return future.result()
-        return await asyncio.shield(self._start(key, compute, now))
+        return await asyncio.shield(self._start(key, compute if batch is None else lambda: self._together(batch, compute), now))
 
     def fresh(self, key: Hashable) -> Any:
         """The answer to ``key`` if it is computed and not expired, else None, without
@@ -123,6 +134,43 @@ class AnswerCache:
                 del self._entries[key]
         future.add_done_callback(forget_failure)
         return future
+
+    async def _together(self, batch: Batch, compute: Callable[[], Awaitable[Any]]) -> Any:
+        """compute's answer, read together with the answers other requests of its group wait
+        for (computed alone when the group's read leaves it out)."""
+        loop = asyncio.get_running_loop()
+        waiting = self._joining.get(batch.group)
+        if waiting is None:
+            waiting = self._joining[batch.group] = {}
+            if batch.group not in self._loading:
+                loop.call_soon(self._read_together, batch.group, batch.load)
+        future = waiting.get(batch.item)
+        if future is None:
+            future = waiting[batch.item] = loop.create_future()
+            # Retrieved even when every request waiting for it has gone.
+            future.add_done_callback(lambda f: f.cancelled() or f.exception())
+        answer = await asyncio.shield(future)
+        return await compute() if answer is _LEFT_OUT else answer
+
+    def _read_together(self, group: Hashable, load: Callable[[list], Awaitable[dict[Hashable, Any]]]) -> None:
+        waiting = self._joining.pop(group, None)
+        if not waiting:
+            return
+        self._loading.add(group)
+
+        async def read() -> None:
+            try:
+                answers = await load(list(waiting))
+            except Exception as exc:  # every waiting request reports it, as each would alone
+                for future in waiting.values():
+                    future.done() or future.set_exception(exc)
+            else:
+                for item, future in waiting.items():
+                    future.done() or future.set_result(answers.get(item, _LEFT_OUT))
+            finally:
+                self._loading.discard(group)
+                self._read_together(group, load)  # those that came meanwhile
+        asyncio.ensure_future(read())
 
     async def _limited(self, compute: Callable[[], Awaitable[Any]]) -> Any:
         if self._refresh_slots is None:
