@@ -34,6 +34,10 @@ REFRESH_CONCURRENCY = 2
 # the period (the waiting answers are served as they are meanwhile), at most MAX_GATHER.
 GATHER_SHARE = 0.05
 MAX_GATHER = 0.25
+# A group's answers are read at most this many at a time: the work of a read for many
+# monitors (parsing, merging, quantiles) runs without a break on the event loop, and the
+# requests answered meanwhile wait for it.
+MAX_BATCH = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,13 @@ class Batch:
     group: Hashable
     item: Hashable
     load: Callable[[list], Awaitable[dict[Hashable, Any]]]
+
+    async def load_all(self, items: list) -> dict[Hashable, Any]:
+        """load over items, MAX_BATCH at a time."""
+        answers: dict[Hashable, Any] = {}
+        for i in range(0, len(items), MAX_BATCH):
+            answers.update(await self.load(items[i:i + MAX_BATCH]))
+        return answers
 
 
 # What a group's read gives a question it left out: that question is computed alone.
@@ -143,7 +154,7 @@ class AnswerCache:
         if waiting is None:
             waiting = self._joining[batch.group] = {}
             if batch.group not in self._loading:
-                loop.call_soon(self._read_together, batch.group, batch.load)
+                loop.call_soon(self._read_together, batch.group, batch)
         future = waiting.get(batch.item)
         if future is None:
             future = waiting[batch.item] = loop.create_future()
@@ -152,7 +163,7 @@ class AnswerCache:
         answer = await asyncio.shield(future)
         return await compute() if answer is _LEFT_OUT else answer
 
-    def _read_together(self, group: Hashable, load: Callable[[list], Awaitable[dict[Hashable, Any]]]) -> None:
+    def _read_together(self, group: Hashable, batch: Batch) -> None:
         waiting = self._joining.pop(group, None)
         if not waiting:
             return
@@ -160,7 +171,7 @@ class AnswerCache:
 
         async def read() -> None:
             try:
-                answers = await load(list(waiting))
+                answers = await batch.load_all(list(waiting))
             except Exception as exc:  # every waiting request reports it, as each would alone
                 for future in waiting.values():
                     future.done() or future.set_exception(exc)
@@ -169,7 +180,7 @@ class AnswerCache:
                     future.done() or future.set_result(answers.get(item, _LEFT_OUT))
             finally:
                 self._loading.discard(group)
-                self._read_together(group, load)  # those that came meanwhile
+                self._read_together(group, batch)  # those that came meanwhile
         asyncio.ensure_future(read())
 
     async def _limited(self, compute: Callable[[], Awaitable[Any]]) -> Any:
@@ -212,7 +223,7 @@ class AnswerCache:
                 items[item] = key
                 self._refreshing.add(key)
         self._asked.difference_update(items.values())
-        future = asyncio.ensure_future(self._limited(lambda: batch.load(list(items))))
+        future = asyncio.ensure_future(self._limited(lambda: batch.load_all(list(items))))
 
         def done(f: asyncio.Future) -> None:
             answers = f.result() if _succeeded(f) else {}
