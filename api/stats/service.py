@@ -190,12 +190,13 @@ class StatsService:
                 return out
             newest = recent[0]
             lookback = {**params, "from": now - STATUS_LOOKBACK, "status": newest["status"]}
-            hour = (await (await conn.execute(sql("stats_status_lookback"), lookback)).fetchone())["bucket"]
+            trace = await (await conn.execute(sql("stats_status_lookback"), lookback)).fetchone()
             # Never prepared: after five runs PostgreSQL would switch to a generic plan, made
             # without knowing how many days of raw rows the trace spans, and that plan took
             # up to 5 s where the plan for the actual range takes ~20 ms.
-            row = await (await conn.execute(sql("stats_status_since"),
-                                            {**lookback, "from": hour or lookback["from"]}, prepare=False)).fetchone()
+            row = await (await conn.execute(sql("stats_status_since"), {
+                **lookback, "from": trace["trace_from"], "skip_from": trace["skip_from"],
+                "skip_to": trace["skip_to"]}, prepare=False)).fetchone()
         return {**out, "status": newest["status"], "last_slot": newest["time"],
                 "since": row["run_start"] or row["first_slot"], "since_is_lower_bound": row["run_start"] is None}
 

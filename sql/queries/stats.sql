@@ -122,25 +122,66 @@ ORDER BY s.slot DESC
 LIMIT %(limit)s;
 
 -- name: stats_status_lookback
--- Where to start tracing the current run: the newest rolled-up hour that holds a slot of
--- another status (the run began after it), so a monitor up for a week costs one hour of raw.
-SELECT max(bucket) AS bucket FROM rollup_1h
-WHERE monitor_id = %(monitor_id)s AND region_id = coalesce(%(region_id)s::smallint, 0)
-  AND bucket >= %(from)s
-  AND CASE %(status)s WHEN 'up' THEN down_slots + missed_slots > 0
-                      WHEN 'down' THEN up_slots + missed_slots > 0
-                      ELSE up_slots + down_slots > 0 END;
+-- Which raw slots the current run is traced through (stats_status_since): [trace_from,
+-- skip_from) and [skip_to, to). The hours in between are rolled up, clean (no late rows
+-- since) and hold only slots of the newest status, so their raw rows are not read.
+-- trace_from is the newest rolled-up hour holding a slot of another status (the run began
+-- after it; the trace reads that hour), or else the start of the lookback (the trace reads
+-- up to its first whole hour, or to the hourly horizon where retention dropped hours).
+-- skip_to is the first hour after those that the rollups do not reflect: the hourly
+-- watermark (hours not rolled yet), or earlier this monitor's first hour with late rows.
+-- So a monitor up all week costs two short raw ranges, not seven days of raw.
+WITH other AS (
+    SELECT max(bucket) AS bucket FROM rollup_1h
+    WHERE monitor_id = %(monitor_id)s AND region_id = coalesce(%(region_id)s::smallint, 0)
+      AND bucket >= %(from)s
+      AND CASE %(status)s WHEN 'up' THEN down_slots + missed_slots > 0
+                          WHEN 'down' THEN up_slots + missed_slots > 0
+                          ELSE up_slots + down_slots > 0 END
+), head AS (
+    SELECT coalesce(other.bucket, %(from)s::timestamptz) AS trace_from,
+           coalesce(other.bucket + interval '1 hour',
+                    greatest(time_bucket(interval '1 hour', %(from)s::timestamptz + interval '1 hour'
+                                                            - interval '1 microsecond'),
+                             (SELECT hourly_from FROM retention_kept))) AS skip_from
+    FROM other
+)
+SELECT head.trace_from, head.skip_from,
+       greatest(head.skip_from,
+                least(coalesce((SELECT rolled_until FROM rollup_state WHERE width = '1 hour'), '-infinity'),
+                      (SELECT min(d.bucket) FROM rollup_dirty d
+                       WHERE d.monitor_id = %(monitor_id)s AND d.bucket >= head.skip_from))) AS skip_to
+FROM head;
 
 -- name: stats_status_since
 -- Start of the current run: the first slot after the last slot whose status differs from
--- the newest one, within [from, to). NULL run_start means no other status in the lookback.
+-- the newest one (run_start), found in the traced ranges [from, skip_from) and [skip_to, to)
+-- (see stats_status_lookback); NULL when no other status since from. first_slot: the first
+-- slot since from. Where either lies past the first range, it is the first slot at or after
+-- skip_from (resumed; the skipped hours come before the second range): the first raw row
+-- there, looked up per region (the index leads with monitor and region; regions lists every
+-- region a result comes from) as one-row index probes, run only when needed.
 WITH s AS MATERIALIZED (
-    SELECT slot AS time, status FROM vigil_monitor_slots(%(monitor_id)s, %(from)s, %(to)s, %(region_id)s::smallint)
+    SELECT slot AS time, status
+    FROM vigil_monitor_slots(%(monitor_id)s, %(from)s, least(%(skip_from)s::timestamptz, %(to)s::timestamptz),
+                             %(region_id)s::smallint)
+    UNION ALL
+    SELECT slot, status FROM vigil_monitor_slots(%(monitor_id)s, %(skip_to)s, %(to)s, %(region_id)s::smallint)
 ), other AS (
     SELECT max(time) AS t FROM s WHERE status <> %(status)s
+), resumed AS (
+    SELECT min(f.t) AS t
+    FROM regions g, LATERAL (SELECT min(r.time) AS t FROM check_results r
+                             WHERE r.monitor_id = %(monitor_id)s AND r.region_id = g.id
+                               AND r.time >= %(skip_from)s AND r.time < %(to)s) AS f
+    WHERE %(region_id)s::smallint IS NULL OR g.id = %(region_id)s::smallint
 )
-SELECT (SELECT min(s.time) FROM s, other WHERE other.t IS NOT NULL AND s.time > other.t) AS run_start,
-       (SELECT min(time) FROM s) AS first_slot;
+SELECT CASE WHEN other.t < %(skip_from)s
+            THEN coalesce((SELECT min(s.time) FROM s WHERE s.time > other.t AND s.time < %(skip_from)s),
+                          (SELECT t FROM resumed))
+            ELSE (SELECT min(s.time) FROM s WHERE s.time > other.t) END AS run_start,
+       coalesce((SELECT min(s.time) FROM s WHERE s.time < %(skip_from)s), (SELECT t FROM resumed)) AS first_slot
+FROM other;
 
 -- name: stats_downtimes
 -- Downtime periods: maximal runs of down slots (gaps and islands over the decided slots;
