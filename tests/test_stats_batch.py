@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from api.stats.schemas import RegionsRead, SeriesRead, StatsRead
+from api.stats.schemas import DowntimesRead, RegionsRead, SeriesRead, StatsRead
 from api.stats.service import StatsService
 from api.stats.window import Window
 from tests.stats_fixtures import BASE, SLOTS, STEP, seed
@@ -62,7 +62,8 @@ async def test_answers_read_together_equal_the_answers_read_one_at_a_time(auth, 
         many = {("stats", None): (await service.stats_many(monitor_ids, window), StatsRead),
                 ("regions", None): (await service.regions_many(monitor_ids, window), RegionsRead),
                 ("series", "1h"): (await service.series_many(monitor_ids, window, "1h"), SeriesRead),
-                ("series", "1d"): (await service.series_many(monitor_ids, window, "1d"), SeriesRead)}
+                ("series", "1d"): (await service.series_many(monitor_ids, window, "1d"), SeriesRead),
+                ("downtimes", None): (await service.downtimes_many(monitor_ids, window), DowntimesRead)}
         assert await service.series_many(monitor_ids, window, "raw") == {}
     async with api_client(settings, 0) as uncached:
         for (path, resolution), (answers, schema) in many.items():
@@ -76,6 +77,8 @@ async def test_answers_read_together_equal_the_answers_read_one_at_a_time(auth, 
     stats = many[("stats", None)][0]
     assert stats[ids["blog"]]["excluded_slots"] == 10 and stats[ids["shop"]]["down_slots"] > 0
     assert stats[ids["db"]]["checks"] == SLOTS - 10 - 10 + 1  # the gap of 10 slots, and the late row
+    downtimes = many[("downtimes", None)][0]
+    assert [len(downtimes[m]["periods"]) for m in (ids["shop"], ids["blog"], ids["db"])] == [3, 1, 0]
     hourly = many[("series", "1h")][0]
     assert [len(hourly[m]["points"]) for m in (ids["shop"], ids["db"])] == [3, 3]
     # The second hour is rolled but dirty: its 60 slots and the late row, from raw rows.

@@ -134,7 +134,8 @@ class MonitorStatsController(Controller):
         w = parse_window(window, start, end)
         return await _answer(request, DowntimesRead, monitor_id,
                              {"window": window, "from": start, "to": end, "region": region},
-                             lambda s: s.downtimes(monitor_id, w, region))
+                             lambda s: s.downtimes(monitor_id, w, region),
+                             None if region is not None else lambda s, ids: s.downtimes_many(ids, parse_window(window, start, end)))
 
 
 class GroupStatsController(Controller):

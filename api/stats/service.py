@@ -203,14 +203,17 @@ class StatsService:
     async def downtimes(self, monitor_id: int, w: Window, region: str | None) -> dict[str, Any]:
         async with self._reading() as conn:
             monitor = await self._monitor(conn, monitor_id)
-            cur = await conn.execute(sql("stats_downtimes"), {
-                "monitor_id": monitor_id, "region_id": await self._region_id(conn, region, monitor["regions"]),
-                "interval_s": monitor["interval_s"], "from": w.start, "to": w.end})
-            periods = [{**p, "duration_s": (p["ended_at"] - p["started_at"]).total_seconds()}
-                       for p in await cur.fetchall()]
-        return {"monitor_id": monitor_id, "start": w.start, "end": w.end, "region": region,
-                **_coverage(w, monitor, raw_only=True),
-                "downtime_s": sum(p["duration_s"] for p in periods), "periods": periods}
+            region_id = await self._region_id(conn, region, monitor["regions"])
+            periods = await _downtime_periods(conn, [monitor_id], region_id, w)
+        return _downtimes_answer(monitor_id, monitor, w, region, periods.get(monitor_id, []))
+
+    async def downtimes_many(self, monitor_ids: list[int], w: Window) -> dict[int, dict[str, Any]]:
+        """downtimes() over all regions of each of the account's monitors among monitor_ids
+        (the others are left out), read together."""
+        async with self._reading() as conn:
+            monitors = await self._monitors(conn, monitor_ids)
+            periods = await _downtime_periods(conn, list(monitors), None, w) if monitors else {}
+        return {m: _downtimes_answer(m, monitor, w, None, periods.get(m, [])) for m, monitor in monitors.items()}
 
 
 def _only(answers: dict[int, dict[str, Any]], monitor_id: int) -> dict[str, Any]:
@@ -225,6 +228,24 @@ def _stats_answer(monitor_id: int, monitor: dict[str, Any], w: Window, region: s
     slo = {monitor_id: float(monitor["slo_target"])}
     return {**figures(combine(rows), slo), "monitor_id": monitor_id, "start": w.start, "end": w.end,
             "region": region, **_coverage(w, monitor)}
+
+
+async def _downtime_periods(conn: AsyncConnection, monitor_ids: list[int], region_id: int | None,
+                            w: Window) -> dict[int, list[dict[str, Any]]]:
+    cur = await conn.execute(sql("stats_downtimes"), {"ids": monitor_ids, "region_id": region_id,
+                                                      "from": w.start, "to": w.end})
+    out: dict[int, list[dict[str, Any]]] = {}
+    for p in await cur.fetchall():
+        out.setdefault(p.pop("monitor_id"), []).append(
+            {**p, "duration_s": (p["ended_at"] - p["started_at"]).total_seconds()})
+    return out
+
+
+def _downtimes_answer(monitor_id: int, monitor: dict[str, Any], w: Window, region: str | None,
+                      periods: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"monitor_id": monitor_id, "start": w.start, "end": w.end, "region": region,
+            **_coverage(w, monitor, raw_only=True),
+            "downtime_s": sum(p["duration_s"] for p in periods), "periods": periods}
 
 
 def _coverage(w: Window, horizons: dict[str, Any], raw_only: bool = False) -> dict[str, datetime]:

@@ -184,25 +184,28 @@ SELECT CASE WHEN other.t < %(skip_from)s
 FROM other;
 
 -- name: stats_downtimes
--- Downtime periods: maximal runs of down slots (gaps and islands over the decided slots;
--- missed slots neither break nor extend a run). A period ends at the first up slot after
--- it; one still down at the end of the window ends one interval after its last down slot
--- and is marked ongoing.
+-- Downtime periods of several monitors: maximal runs of down slots (gaps and islands over
+-- the decided slots; missed slots neither break nor extend a run). A period ends at the first
+-- up slot after it; one still down at the end of the window ends one interval after its last
+-- down slot and is marked ongoing.
 WITH s AS (
-    SELECT slot AS time, status,
-           row_number() OVER (ORDER BY slot)
-             - row_number() OVER (PARTITION BY status ORDER BY slot) AS island
-    FROM vigil_monitor_slots(%(monitor_id)s, %(from)s, %(to)s, %(region_id)s::smallint)
+    SELECT monitor_id, slot AS time, status,
+           row_number() OVER (PARTITION BY monitor_id ORDER BY slot)
+             - row_number() OVER (PARTITION BY monitor_id, status ORDER BY slot) AS island
+    FROM vigil_slots(%(ids)s::integer[], %(from)s, %(to)s, %(region_id)s::smallint)
     WHERE status <> 'missed'
 ), runs AS (
-    SELECT status, min(time) AS started_at, max(time) AS last_slot, count(*) AS slots
-    FROM s GROUP BY status, island
+    SELECT monitor_id, status, min(time) AS started_at, max(time) AS last_slot, count(*) AS slots
+    FROM s GROUP BY monitor_id, status, island
 ), periods AS (
-    SELECT status, started_at, last_slot, slots, lead(started_at) OVER (ORDER BY started_at) AS next_start
+    SELECT monitor_id, status, started_at, last_slot, slots,
+           lead(started_at) OVER (PARTITION BY monitor_id ORDER BY started_at) AS next_start
     FROM runs
 )
-SELECT started_at, coalesce(next_start, last_slot + make_interval(secs => %(interval_s)s)) AS ended_at,
-       next_start IS NULL AS ongoing, slots AS down_slots
-FROM periods
-WHERE status = 'down'
-ORDER BY started_at;
+SELECT p.monitor_id, p.started_at,
+       coalesce(p.next_start, p.last_slot + make_interval(secs => m.interval_s)) AS ended_at,
+       p.next_start IS NULL AS ongoing, p.slots AS down_slots
+FROM periods p
+JOIN monitors m ON m.id = p.monitor_id
+WHERE p.status = 'down'
+ORDER BY p.monitor_id, p.started_at;
