@@ -6,6 +6,7 @@ endpoint served the same way (benchmarks/baseline_app.py).
     python -m benchmarks.api --quick    # 20 monitors x 2 days, 5 s per phase
     python -m benchmarks.api --observe  # only: observability off and on, 500 req/s phases
     python -m benchmarks.api --with-background  # only: 500 req/s without and with background work
+    python -m benchmarks.api --refresh-cost     # only: what refreshing cached answers costs
 
 With --observe two servers, observability off and on (JSON logs and traces at a 1 % sample,
 benchmarks/observe.py), run 500 req/s phases in alternating pairs like the rate-limit ones:
@@ -15,6 +16,12 @@ With --with-background one server runs the 500 req/s phase twice: alone (p99_ms)
 the aggregator, the evaluator and a results writer working beside it as real processes
 (p99_ms_with_background; benchmarks/api_background.py says what they do), one aggregator run
 and one evaluator tick placed inside that phase; p99_ratio_with_background = with / without.
+
+With --refresh-cost two servers, the default answer cache and one whose answers never
+expire, run 500 req/s phases in alternating pairs, each phase after a pass over every question
+(so both start with every answer fresh): refresh_server_cpu_ms_per_s and
+refresh_postgres_cpu_ms_per_s = what the default server and PostgreSQL spent a second beyond
+the other (medians of the phases): the cost of keeping the answers at most a period old.
 
 Two phases per target: capacity (users send back to back; gives rps) and a fixed 500
 req/s (constant throughput; gives p99_ms). ratio_vs_baseline = stats rps / baseline rps;
@@ -196,6 +203,36 @@ def observe_overhead(env: dict[str, str], key: str, ids: list[int], seconds: int
             "failures": sum(r["failures"] for r in (*off, *on))}
 
 
+def refresh_cost(env: dict[str, str], key: str, ids: list[int], seconds: int, datadir: Path) -> dict:
+    """The answer cache's refreshing: the default cache against answers that never expire."""
+    with served("api.app:create_app", env, factory=True) as default, \
+            served("api.app:create_app", {**env, "VIGIL_STATS_CACHE_SECONDS": "3600"}, factory=True) as kept:
+        runs: dict[str, list[dict]] = {default: [], kept: []}
+        for i in range(RATELIMIT_PAIRS):
+            for target in ((default, kept) if i % 2 == 0 else (kept, default)):
+                warm_up(target, key, ids)  # every answer fresh at the start of the phase
+                pg0 = api_background.postgres_cpu_seconds(datadir)
+                r = capacity_with_cpu(target, seconds, env, users=RATE_USERS, rate=TARGET_RPS / RATE_USERS)
+                r["pg_ms_per_s"] = (api_background.postgres_cpu_seconds(datadir) - pg0) * 1e3 / seconds
+                r["cpu_ms_per_s"] = r["cpu_us"] * r["rps"] / 1e3
+                runs[target].append(r)
+    out = {}
+    for name, host in (("default", default), ("kept", kept)):
+        for i, r in enumerate(runs[host], 1):
+            print(f"{TARGET_RPS} req/s, answers {name} {i}: {r['rps']:.0f} req/s, p99 {r['p99_ms']:.0f} ms, "
+                  f"server {r['cpu_ms_per_s']:.0f} ms/s, PostgreSQL {r['pg_ms_per_s']:.0f} ms/s")
+        out[name] = {k: median([r[k] for r in runs[host]]) for k in ("cpu_ms_per_s", "pg_ms_per_s", "p99_ms")}
+    server, postgres = (out["default"][k] - out["kept"][k] for k in ("cpu_ms_per_s", "pg_ms_per_s"))
+    print(f"refreshing costs the server {server:.0f} ms and PostgreSQL {postgres:.0f} ms of CPU a second "
+          f"(medians: {out['default']['cpu_ms_per_s']:.0f} - {out['kept']['cpu_ms_per_s']:.0f} and "
+          f"{out['default']['pg_ms_per_s']:.0f} - {out['kept']['pg_ms_per_s']:.0f})")
+    return {"refresh_server_cpu_ms_per_s": round(server, 1), "refresh_postgres_cpu_ms_per_s": round(postgres, 1),
+            "server_cpu_ms_per_s": [round(out["default"]["cpu_ms_per_s"], 1), round(out["kept"]["cpu_ms_per_s"], 1)],
+            "postgres_cpu_ms_per_s": [round(out["default"]["pg_ms_per_s"], 1), round(out["kept"]["pg_ms_per_s"], 1)],
+            "p99_ms": [out["default"]["p99_ms"], out["kept"]["p99_ms"]],
+            "failures": sum(r["failures"] for rs in runs.values() for r in rs)}
+
+
 # Seconds from starting the background processes to the loaded phase: they start, connect
 # and (the writer) hold late rows back meanwhile.
 BACKGROUND_BOOT_S = 8
@@ -293,6 +330,8 @@ def main() -> None:
                         help="py-spy samples of the stats server through one more capacity phase (collapsed stacks)")
     parser.add_argument("--with-background", action="store_true",
                         help="only the 500 req/s phase, alone and with the aggregator, evaluator and writes beside it")
+    parser.add_argument("--refresh-cost", action="store_true",
+                        help="only: 500 req/s with the default answer cache and with answers that never expire")
     args = parser.parse_args()
     monitors, days, seconds = (20, 2, 5) if args.quick else (50, 7, 20)
 
@@ -312,6 +351,11 @@ def main() -> None:
                 _, write_key = create_account_with_key(conn, SeedPlan(monitors, days, []).account, "write")
             emit({"benchmark": "api_background", **with_background(env, key, ids, seconds, pg, redis.url, write_key),
                   "target_rps": TARGET_RPS, "monitors": monitors, "days": days, "phase_s": seconds})
+            return
+        if args.refresh_cost:
+            emit({"benchmark": "api_refresh", **refresh_cost(env, key, ids, seconds, pg.datadir),
+                  "cache_s": Settings().stats_cache_seconds, "target_rps": TARGET_RPS, "monitors": monitors,
+                  "days": days, "phase_s": seconds})
             return
         if args.observe:
             emit({"benchmark": "api_observe", **observe_overhead(env, key, ids, seconds),

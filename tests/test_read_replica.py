@@ -70,7 +70,8 @@ async def rclient(rsettings: Settings) -> AsyncIterator[AsyncTestClient]:
 def _replayed(standby: Postgres, primary_dsn: str, timeout: float = 10.0) -> None:
     """Wait until the standby has replayed everything the primary has written so far."""
     with psycopg.connect(primary_dsn, autocommit=True) as p:
-        target = p.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
+        # Inserted, not only written: the test cluster commits without waiting for the write.
+        target = p.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]
     deadline = time.monotonic() + timeout
     with psycopg.connect(standby.dsn, autocommit=True) as s:
         while time.monotonic() < deadline:

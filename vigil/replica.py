@@ -43,8 +43,11 @@ REPLICA_CONNECT_SECONDS = 1.0
 # behind than any sensible bound from one whose lag is only not known yet.
 HISTORY_SECONDS = 300.0
 
-# WAL positions as byte offsets (numeric), which compare and subtract as plain numbers.
-_PRIMARY_LSN = "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"
+# WAL positions as byte offsets (numeric), which compare and subtract as plain numbers. The
+# primary's is where its next record goes: with synchronous_commit off a commit can sit in
+# its WAL buffers past the written position, and a replica that replayed only that far
+# does not have it yet.
+_PRIMARY_LSN = "SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn"
 _REPLICA_LSN = "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn() - '0/0'::pg_lsn"
 
 
