@@ -63,8 +63,8 @@ async def _answer(request: Request, schema: type[BaseModel], monitor_id: int | N
         async def encoded_many(monitor_ids: list[int]) -> dict[int, bytes]:
             answers = await state.reads.run(lambda pool: many(StatsService(pool, account_id), monitor_ids))
             return {m: schema(**a).model_dump_json().encode() for m, a in answers.items()}
-        group = (account_id, operation_id, *(query[name] for name, _ in ANSWER_QUERIES[operation_id]))
-        batch = Batch(group, monitor_id, encoded_many)
+        # The question without its monitor.
+        batch = Batch(answer_key(account_id, operation_id, None, query), monitor_id, encoded_many)
 
     async def encoded() -> bytes:
         # On the read replica while it is usable, else (or when it fails mid-answer) the
