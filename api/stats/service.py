@@ -53,11 +53,12 @@ class StatsService:
         return reading(self.pool)
 
     async def _monitor(self, conn: AsyncConnection, monitor_id: int) -> dict[str, Any]:
-        cur = await conn.execute(sql("stats_monitor"), {"id": monitor_id, "account_id": self.account_id})
-        row = await cur.fetchone()
-        if row is None:
-            raise NotFound(f"monitor {monitor_id} not found")
-        return row
+        return _only(await self._monitors(conn, [monitor_id]), monitor_id)
+
+    async def _monitors(self, conn: AsyncConnection, monitor_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """The account's monitors among monitor_ids (others are left out), by id."""
+        cur = await conn.execute(sql("stats_monitors"), {"ids": monitor_ids, "account_id": self.account_id})
+        return {r["id"]: r for r in await cur.fetchall()}
 
     async def _region_id(self, conn: AsyncConnection, region: str | None, configured: list[str]) -> int | None:
         """The id of one of the monitors' own configured regions. Region names are shared by
@@ -83,11 +84,6 @@ class StatsService:
         cur = await conn.execute(sql("stats_window_excluded"),
                                  {"ids": ids, "from": w.start, "to": w.end, "region_id": region_id})
         return exclude(rows, {r["monitor_id"]: r for r in await cur.fetchall()})
-
-    async def _monitors(self, conn: AsyncConnection, monitor_ids: list[int]) -> dict[int, dict[str, Any]]:
-        """The account's monitors among monitor_ids (others are left out), by id."""
-        cur = await conn.execute(sql("stats_monitors"), {"ids": monitor_ids, "account_id": self.account_id})
-        return {r["id"]: r for r in await cur.fetchall()}
 
     async def stats(self, monitor_id: int, w: Window, region: str | None) -> dict[str, Any]:
         if region is None:
@@ -217,7 +213,7 @@ class StatsService:
 
 
 def _only(answers: dict[int, dict[str, Any]], monitor_id: int) -> dict[str, Any]:
-    """The one answer of a many-monitor read for a single monitor (404 when it is not the account's)."""
+    """One monitor's entry of a many-monitor read (404 when it is not the account's)."""
     if monitor_id not in answers:
         raise NotFound(f"monitor {monitor_id} not found")
     return answers[monitor_id]

@@ -3,15 +3,9 @@
 -- through vigil_monitor_slots (sql/functions/slots.sql). %(region_id)s NULL = all regions under
 -- the quorum rule; a region id = that region alone.
 
--- name: stats_monitor
--- The monitor, with how far back each store is whole (retention_kept) to state which
--- part of a window the figures cover; in the same round trip.
-SELECT m.*, h.raw_from, h.hourly_from, h.daily_from
-FROM monitors m, retention_kept h
-WHERE m.id = %(id)s AND m.account_id = %(account_id)s;
-
 -- name: stats_monitors
--- The same for those of the account's monitors among several ids (answers read together).
+-- The account's monitors among the ids, with how far back each store is whole
+-- (retention_kept) to state which part of a window the figures cover; in the same round trip.
 SELECT m.*, h.raw_from, h.hourly_from, h.daily_from
 FROM monitors m, retention_kept h
 WHERE m.id = ANY (%(ids)s::integer[]) AND m.account_id = %(account_id)s;
