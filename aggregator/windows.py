@@ -3,20 +3,22 @@
 A window [from_ts, to_ts) is read from the coarsest rolled, clean rollups that fit in it
 (four-week blocks, weeks, days, hours) and raw rows for the rest: the plan of
 ``aggregator.window_plan``. SQL callers use ``vigil_window_stats``, which reads days, hours
-and raw rows; tests hold both to identical answers. One round trip carries two statements
-in a pipeline:
+and raw rows; tests hold both to identical answers. One statement (``window_read``) returns
+one row:
 
-* ``vigil_window_rolled`` (its plan generic and cached for the session): what the plan
+* from ``vigil_window_rolled`` (its plan generic and cached for the session): what the plan
   depends on besides the window (the rollup watermarks, the raw horizon, the asked
   monitors' dirty hours and quorums) and the rolled pieces summed per monitor, or per
-  monitor and region, on the server, all as one row of arrays (the histograms' entries as
-  one ``bytea``);
-* ``window_raw`` (planned with its bounds): the raw rows of the raw ranges as one row of
-  arrays, summarised here with numpy (``aggregator.raw_stats``).
+  monitor and region, on the server, all as arrays (the histograms' entries as one
+  ``bytea``);
+* the raw rows of the raw ranges (planned with their bounds) as arrays, summarised here
+  with numpy (``aggregator.raw_stats``).
 
-Both load straight into numpy. The plan is made from the state seen last (watermarks move
-once an hour, dirty hours rarely); when the state returned in the same round trip gives
-another plan, the window is read again with that one."""
+Both load straight into numpy. Both parts see one snapshot, so a retention run between
+them cannot take raw rows the plan counted on (one statement measured as fast as the two
+in a pipeline). The plan is made from the state seen last (watermarks move once an hour,
+dirty hours rarely); when the state returned with it gives another plan, the window is
+read again with that one."""
 
 from __future__ import annotations
 
@@ -182,7 +184,8 @@ def _rolled(row: tuple, per_region: bool) -> tuple[_State, dict[int, int], list[
     return state, quorum, pieces
 
 
-def _raw_query(plans: Plans, ids: list[int]) -> tuple[str, dict[str, Any]]:
+def _read_query(plans: Plans, ids: list[int]) -> tuple[str, dict[str, Any]]:
+    """window_read with its raw ranges, and their parameters."""
     scan = sql("window_raw_range")
     params: dict[str, Any] = {}
     scans = []
@@ -193,22 +196,23 @@ def _raw_query(plans: Plans, ids: list[int]) -> tuple[str, dict[str, Any]]:
         lo = plans.together.lo
         scans.append(scan.replace("{n}", "0"))
         params.update({"ids0": [], "start0": lo, "end0": lo})
-    return sql("window_raw").replace("{ranges}", " UNION ALL ".join(scans)), params
+    return sql("window_read").replace("{ranges}", " UNION ALL ".join(scans)), params
+
+
+ROLLED_COLUMNS = 21  # window_read's columns from vigil_window_rolled; the raw arrays follow
 
 
 async def _fetch(conn: psycopg.AsyncConnection, ids: list[int], from_ts: datetime, to_ts: datetime,
                  plans: Plans, per_region: bool) -> tuple[tuple, tuple]:
-    """(window_rolled's row, window_raw's row) in one round trip."""
-    async with conn.pipeline():
-        rolled = _cursor(conn)
-        await rolled.execute(sql("window_rolled"), {"ids": ids, "from_ts": from_ts, "to_ts": to_ts,
-                                                    "per_region": per_region, **plans.rolled_params(ids)})
-        # Planned with its bounds (never prepared): a cached generic plan would pay run-time
-        # chunk exclusion on every chunk of check_results at each execution.
-        raw = _cursor(conn)
-        query, params = _raw_query(plans, ids)
-        await raw.execute(query, params, prepare=False)
-        return await rolled.fetchone(), await raw.fetchone()
+    """(the rolled part of window_read's row, its raw part)."""
+    query, params = _read_query(plans, ids)
+    cur = _cursor(conn)
+    # Never prepared: a cached generic plan would pay run-time chunk exclusion on every chunk
+    # of check_results at each execution.
+    await cur.execute(query, {"ids": ids, "from_ts": from_ts, "to_ts": to_ts, "per_region": per_region,
+                              **plans.rolled_params(ids), **params}, prepare=False)
+    row = await cur.fetchone()
+    return row[:ROLLED_COLUMNS], row[ROLLED_COLUMNS:]
 
 
 async def _pieces(conn: psycopg.AsyncConnection, monitor_ids: Sequence[int], from_ts: datetime,

@@ -1,20 +1,19 @@
--- name: window_rolled
--- What a window's plan depends on and its rolled pieces, as planned (aggregator/window_plan.py),
--- in one row (see vigil_window_rolled in sql/functions/windows.sql).
+-- name: window_read
+-- A window as planned (aggregator/window_plan.py) in one row: first what the plan depends on
+-- and the rolled pieces (vigil_window_rolled in sql/functions/windows.sql), then the raw rows
+-- of the raw ranges (window_raw_range, one per range, joined by UNION ALL in place of the
+-- ranges marker) as arrays, which load straight into numpy. One statement, never prepared:
+-- the raw ranges are planned with their bounds (chunk exclusion at plan time), and the
+-- function's own plan is cached for the session all the same. Both parts see one snapshot.
 SELECT * FROM vigil_window_rolled(%(ids)s::integer[], %(from_ts)s, %(to_ts)s, %(planned_ids)s::integer[],
                                   %(four_week_m)s::integer[], %(four_week_from)s::timestamptz[], %(four_week_to)s::timestamptz[],
                                   %(week_m)s::integer[], %(week_from)s::timestamptz[], %(week_to)s::timestamptz[],
                                   %(day_m)s::integer[], %(day_from)s::timestamptz[], %(day_to)s::timestamptz[],
                                   %(hour_m)s::integer[], %(hour_from)s::timestamptz[], %(hour_to)s::timestamptz[],
-                                  %(per_region)s);
-
--- name: window_raw
--- The raw rows of a planned window's raw ranges (window_raw_range, one per range, joined by
--- UNION ALL in place of the ranges marker) as one row of arrays, which load straight into
--- numpy.
-SELECT array_agg(c.monitor_id), array_agg(c.region_id), array_agg(c.time), array_agg(c.up),
-       array_agg(c.error_kind), array_agg(c.latency_us)
-FROM ({ranges}) AS c;
+                                  %(per_region)s) AS rolled,
+     (SELECT array_agg(c.monitor_id), array_agg(c.region_id), array_agg(c.time), array_agg(c.up),
+             array_agg(c.error_kind), array_agg(c.latency_us)
+      FROM ({ranges}) AS c) AS raw;
 
 -- name: window_raw_range
 -- One range of raw rows: a plain index range scan; the n marker numbers its parameters.
