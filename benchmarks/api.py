@@ -1,6 +1,7 @@
-"""Stats API under load: locust (benchmarks/locustfile.py) against the real API served by
-uvicorn on a seeded, rolled-up database, and in the same run against a trivial Litestar
-endpoint served the same way (benchmarks/baseline_app.py).
+"""Stats API under load: locust (benchmarks/locustfile.py) and a fixed-rate driver
+(benchmarks/fixed_rate.py) against the real API served by uvicorn on a seeded, rolled-up
+database, and in the same run against a trivial Litestar endpoint served the same way
+(benchmarks/baseline_app.py).
 
     python -m benchmarks.api            # 50 monitors x 7 days, 20 s per phase
     python -m benchmarks.api --quick    # 20 monitors x 2 days, 5 s per phase
@@ -23,8 +24,11 @@ expire, run 500 req/s phases in alternating pairs, each phase after a pass over 
 refresh_postgres_cpu_ms_per_s = what the default server and PostgreSQL spent a second beyond
 the other (medians of the phases): the cost of keeping the answers at most a period old.
 
-Two phases per target: capacity (users send back to back; gives rps) and a fixed 500
-req/s (constant throughput; gives p99_ms). ratio_vs_baseline = stats rps / baseline rps;
+Two phases per target: capacity (locust users send back to back; gives rps) and a fixed
+500 req/s (benchmarks/fixed_rate.py: requests leave on a fixed schedule and each is timed
+from when it was due; gives p50_ms and p99_ms). The same fixed rate driven by locust users
+(p99_ms_locust, baseline_p99_ms_locust) is kept beside it: locust's own scheduling adds
+more to that figure than the server does. ratio_vs_baseline = stats rps / baseline rps;
 server_cost_ratio = the baseline server's CPU per request / the stats server's (capacity
 phases, from /proc), which other work on the cores disturbs less.
 The stats API runs with its default answer cache (VIGIL_STATS_CACHE_SECONDS), and once more
@@ -42,6 +46,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import json
 import math
 import os
 import shutil
@@ -72,7 +77,7 @@ from vigil.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILE = ROOT / "benchmarks" / "locustfile.py"
 TARGET_RPS = 500
-RATE_USERS = 50            # x 10 req/s each = TARGET_RPS
+RATE_USERS = 50            # x 10 req/s each = TARGET_RPS, in the locust fixed-rate phases
 CAPACITY_USERS = 32
 GROUP_TAG = "lognormal"  # `vigil seed` tags every third monitor with it
 
@@ -109,11 +114,30 @@ def cpu_seconds(pid: int) -> float:
 
 
 def capacity_with_cpu(host: str, seconds: int, env: dict[str, str], users: int = CAPACITY_USERS,
-                      rate: float = 0, user: str = "StatsUser") -> dict:
-    """A capacity phase (or, given a per-user rate, a fixed-rate one), plus the server's CPU
+                      user: str = "StatsUser") -> dict:
+    """A capacity phase (locust users sending back to back), plus the server's CPU
     microseconds per request."""
     before = cpu_seconds(SERVER_PIDS[host])
-    result = run_locust(host, user, users, seconds, rate, env)
+    result = run_locust(host, user, users, seconds, 0, env)
+    result["cpu_us"] = (cpu_seconds(SERVER_PIDS[host]) - before) * 1e6 / max(result["requests"], 1)
+    return result
+
+
+def run_fixed_rate(host: str, kind: str, seconds: int, env: dict[str, str]) -> dict:
+    """TARGET_RPS requests a second on a fixed schedule (benchmarks/fixed_rate.py): ``kind``
+    is "stats" (the locustfile's StatsUser mix) or "baseline"."""
+    cmd = [sys.executable, "-m", "benchmarks.fixed_rate", "--host", host, "--rate", str(TARGET_RPS),
+           "--seconds", str(seconds), kind]
+    done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, check=False, timeout=seconds + 90)
+    if done.returncode != 0:
+        raise RuntimeError(f"the fixed-rate driver failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def fixed_rate_with_cpu(host: str, seconds: int, env: dict[str, str], kind: str = "stats") -> dict:
+    """A fixed-rate phase (open loop, TARGET_RPS), plus the server's CPU microseconds per request."""
+    before = cpu_seconds(SERVER_PIDS[host])
+    result = run_fixed_rate(host, kind, seconds, env)
     result["cpu_us"] = (cpu_seconds(SERVER_PIDS[host]) - before) * 1e6 / max(result["requests"], 1)
     return result
 
@@ -163,13 +187,14 @@ def warm_up(host: str, key: str, ids: list[int]) -> None:
             assert resp.status == 200, url
 
 
-def alternating_capacity(hosts: tuple[str, str], seconds: int, env: dict[str, str], **phase) -> tuple[list, list]:
-    """RATELIMIT_PAIRS capacity phases (or the phases ``phase`` describes) on each host, in the
+def alternating_capacity(hosts: tuple[str, str], seconds: int, env: dict[str, str],
+                         phase=capacity_with_cpu) -> tuple[list, list]:
+    """RATELIMIT_PAIRS capacity phases (or ``phase``s: fixed_rate_with_cpu) on each host, in the
     order a-b, b-a, ... (a drift in the machine's load hits both alike); returns each host's results."""
     runs: tuple[list, list] = ([], [])
     for i in range(RATELIMIT_PAIRS):
         for target in (hosts if i % 2 == 0 else hosts[::-1]):
-            runs[hosts.index(target)].append(capacity_with_cpu(target, seconds, env, **phase))
+            runs[hosts.index(target)].append(phase(target, seconds, env))
     return runs
 
 
@@ -186,11 +211,10 @@ def observe_overhead(env: dict[str, str], key: str, ids: list[int], seconds: int
         # event loop's idle work) are spread over the same number of requests.
         # The observed server's /metrics is scraped throughout, as Prometheus would.
         with scraping([f"{on_host}/metrics"]):
-            off, on = alternating_capacity((off_host, on_host), seconds, env, users=RATE_USERS,
-                                           rate=TARGET_RPS / RATE_USERS)
+            off, on = alternating_capacity((off_host, on_host), seconds, env, phase=fixed_rate_with_cpu)
     for name, runs in (("off", off), ("on", on)):
         for i, r in enumerate(runs, 1):
-            print(f"{TARGET_RPS} req/s, observability {name} {i}: {r['rps']:.0f} req/s, p99 {r['p99_ms']:.0f} ms, "
+            print(f"{TARGET_RPS} req/s, observability {name} {i}: {r['rps']:.0f} req/s, p99 {r['p99_ms']:.1f} ms, "
                   f"server {r['cpu_us']:.0f} us/request, failures {r['failures']}")
     off_rps, on_rps = (sum(r["rps"] for r in runs) for runs in (off, on))
     # Medians: one phase that another process on the cores slowed down must not decide it.
@@ -212,14 +236,14 @@ def refresh_cost(env: dict[str, str], key: str, ids: list[int], seconds: int, da
             for target in ((default, kept) if i % 2 == 0 else (kept, default)):
                 warm_up(target, key, ids)  # every answer fresh at the start of the phase
                 pg0 = api_background.postgres_cpu_seconds(datadir)
-                r = capacity_with_cpu(target, seconds, env, users=RATE_USERS, rate=TARGET_RPS / RATE_USERS)
+                r = fixed_rate_with_cpu(target, seconds, env)
                 r["pg_ms_per_s"] = (api_background.postgres_cpu_seconds(datadir) - pg0) * 1e3 / seconds
                 r["cpu_ms_per_s"] = r["cpu_us"] * r["rps"] / 1e3
                 runs[target].append(r)
     out = {}
     for name, host in (("default", default), ("kept", kept)):
         for i, r in enumerate(runs[host], 1):
-            print(f"{TARGET_RPS} req/s, answers {name} {i}: {r['rps']:.0f} req/s, p99 {r['p99_ms']:.0f} ms, "
+            print(f"{TARGET_RPS} req/s, answers {name} {i}: {r['rps']:.0f} req/s, p99 {r['p99_ms']:.1f} ms, "
                   f"server {r['cpu_ms_per_s']:.0f} ms/s, PostgreSQL {r['pg_ms_per_s']:.0f} ms/s")
         out[name] = {k: median([r[k] for r in runs[host]]) for k in ("cpu_ms_per_s", "pg_ms_per_s", "p99_ms")}
     server, postgres = (out["default"][k] - out["kept"][k] for k in ("cpu_ms_per_s", "pg_ms_per_s"))
@@ -229,15 +253,15 @@ def refresh_cost(env: dict[str, str], key: str, ids: list[int], seconds: int, da
     return {"refresh_server_cpu_ms_per_s": round(server, 1), "refresh_postgres_cpu_ms_per_s": round(postgres, 1),
             "server_cpu_ms_per_s": [round(out["default"]["cpu_ms_per_s"], 1), round(out["kept"]["cpu_ms_per_s"], 1)],
             "postgres_cpu_ms_per_s": [round(out["default"]["pg_ms_per_s"], 1), round(out["kept"]["pg_ms_per_s"], 1)],
-            "p99_ms": [out["default"]["p99_ms"], out["kept"]["p99_ms"]],
+            "p99_ms": [round(out["default"]["p99_ms"], 2), round(out["kept"]["p99_ms"], 2)],
             "failures": sum(r["failures"] for rs in runs.values() for r in rs)}
 
 
 # Seconds from starting the background processes to the loaded phase: they start, connect
 # and (the writer) hold late rows back meanwhile.
 BACKGROUND_BOOT_S = 8
-# Seconds from starting locust to its first requests (measured here: 0.3-0.5 s).
-LOCUST_START_S = 0.5
+# Seconds from starting the fixed-rate driver to its first requests (its imports: 0.3-0.4 s here).
+DRIVER_START_S = 0.4
 
 
 def warm_until(deadline: float, host: str, key: str, ids: list[int]) -> None:
@@ -251,27 +275,26 @@ def with_background(env: dict[str, str], key: str, ids: list[int], seconds: int,
                     write_key: str) -> dict:
     """The 500 req/s phase alone and then with the background work, on one server. The
     aggregator runs a fifth into the loaded phase and the evaluator ticks 0.4 of it later."""
-    rate = {"users": RATE_USERS, "rate": TARGET_RPS / RATE_USERS}
     with served("api.app:create_app", env, factory=True) as host:
         api_background.prepare(host, write_key, ids, pg.dsn, redis_url)
         warm_up(host, key, ids)
         pg_before = api_background.postgres_cpu_seconds(pg.datadir)
-        alone = capacity_with_cpu(host, seconds, env, **rate)
+        alone = fixed_rate_with_cpu(host, seconds, env)
         alone_pg_cpu = api_background.postgres_cpu_seconds(pg.datadir) - pg_before
         # Cron seconds are whole: the run is placed on one and the phase around it.
-        run_at = math.ceil(time.time() + BACKGROUND_BOOT_S + LOCUST_START_S + seconds * 0.2)
-        start = run_at - LOCUST_START_S - seconds * 0.2
+        run_at = math.ceil(time.time() + BACKGROUND_BOOT_S + DRIVER_START_S + seconds * 0.2)
+        start = run_at - DRIVER_START_S - seconds * 0.2
         with api_background.running(pg, redis_url, aggregator_at=run_at,
                                     evaluator_at=run_at + max(1, round(seconds * 0.4))) as bg:
             # Asked meanwhile, so the answers are as warm as for the phase alone.
             warm_until(start, host, key, ids)
             late_start = round(time.time() - start, 1)
             before = bg.snapshot()
-            busy = capacity_with_cpu(host, seconds, env, **rate)
+            busy = fixed_rate_with_cpu(host, seconds, env)
             work = bg.delta(before, bg.snapshot())
         work["writer"] = api_background.writer_figures(bg)
     for name, r, pg_cpu in (("alone", alone, alone_pg_cpu), ("with background", busy, work["cpu_s"]["postgres"])):
-        print(f"{TARGET_RPS} req/s, {name}: {r['rps']:.0f} req/s, p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, "
+        print(f"{TARGET_RPS} req/s, {name}: {r['rps']:.0f} req/s, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
               f"server {r['cpu_us']:.0f} us/request, PostgreSQL {pg_cpu:.2f} CPU s, failures {r['failures']}")
     agg, ev, cpu, writer = work["aggregator"], work["evaluator"], work["cpu_s"], work["writer"]
     print(f"background during the phase: aggregator {agg['runs']:.0f} run(s), {agg['hours_rolled']:.0f} hour "
@@ -375,7 +398,8 @@ def main() -> None:
                                             "-r", "200", "-f", "raw", "-o", args.profile, "--nonblocking"])
                 profiled = capacity_with_cpu(host, seconds, env)
                 sampler.wait(60)
-            stats_rate = run_locust(host, "StatsUser", RATE_USERS, seconds, TARGET_RPS / RATE_USERS, env)
+            stats_rate = run_fixed_rate(host, "stats", seconds, env)
+            stats_rate_locust = run_locust(host, "StatsUser", RATE_USERS, seconds, TARGET_RPS / RATE_USERS, env)
         off_rps, on_rps = (sum(r["rps"] for r in caps) for caps in (unlimited_caps, limited_caps))
         off_cpu, on_cpu = (sum(r["cpu_us"] for r in caps) / len(caps) for caps in (unlimited_caps, limited_caps))
         with served("api.app:create_app", {**env, "VIGIL_STATS_CACHE_SECONDS": "0"}, factory=True) as host:
@@ -383,16 +407,19 @@ def main() -> None:
             uncached_cap = run_locust(host, "StatsUser", CAPACITY_USERS, seconds, 0, env)
         with served("benchmarks.baseline_app:app", env) as host:
             base_cap = capacity_with_cpu(host, seconds, env, user="BaselineUser")
-            base_rate = run_locust(host, "BaselineUser", RATE_USERS, seconds, TARGET_RPS / RATE_USERS, env)
+            base_rate = run_fixed_rate(host, "baseline", seconds, env)
+            base_rate_locust = run_locust(host, "BaselineUser", RATE_USERS, seconds, TARGET_RPS / RATE_USERS, env)
 
-    print(f"{'phase':<28}{'rps':>9}{'p50 ms':>9}{'p99 ms':>9}{'failures':>10}{'server us/req':>13}")
+    print(f"{'phase':<32}{'rps':>9}{'p50 ms':>9}{'p99 ms':>9}{'failures':>10}{'server us/req':>13}")
     for name, r in (("stats, capacity", stats_cap), (f"stats, {TARGET_RPS} req/s", stats_rate),
+                    (f"stats, {TARGET_RPS} req/s, locust", stats_rate_locust),
                     ("stats uncached, capacity", uncached_cap),
                     *((f"capacity, limits off {i}", r) for i, r in enumerate(unlimited_caps, 1)),
                     *((f"capacity, limits on {i}", r) for i, r in enumerate(limited_caps, 1)),
-                    ("baseline, capacity", base_cap), (f"baseline, {TARGET_RPS} req/s", base_rate)):
+                    ("baseline, capacity", base_cap), (f"baseline, {TARGET_RPS} req/s", base_rate),
+                    (f"baseline, {TARGET_RPS} req/s, locust", base_rate_locust)):
         cpu = f"{r['cpu_us']:>13.0f}" if "cpu_us" in r else ""
-        print(f"{name:<28}{r['rps']:>9.0f}{r['p50_ms']:>9.0f}{r['p99_ms']:>9.0f}{r['failures']:>10}{cpu}")
+        print(f"{name:<32}{r['rps']:>9.0f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['failures']:>10}{cpu}")
     print(f"p99 ms per endpoint at {TARGET_RPS} req/s: {stats_rate['endpoints']}")
     shares = profile_shares(args.profile) if args.profile else None
     if shares:
@@ -403,6 +430,8 @@ def main() -> None:
           "ratio_vs_baseline": round(stats_cap["rps"] / base_cap["rps"], 3) if base_cap["rps"] else None,
           "rps_at_target": round(stats_rate["rps"], 1), "target_rps": TARGET_RPS,
           "p99_ms_at_capacity": stats_cap["p99_ms"], "baseline_p99_ms": base_rate["p99_ms"],
+          "p50_ms": stats_rate["p50_ms"], "baseline_p50_ms": base_rate["p50_ms"],
+          "p99_ms_locust": stats_rate_locust["p99_ms"], "baseline_p99_ms_locust": base_rate_locust["p99_ms"],
           "server_cpu_us_per_request": [round(stats_cap["cpu_us"], 1), round(base_cap["cpu_us"], 1)],
           "server_cost_ratio": round(base_cap["cpu_us"] / stats_cap["cpu_us"], 3) if stats_cap["cpu_us"] else None,
           "uncached_rps": round(uncached_cap["rps"], 1), "uncached_p99_ms_at_capacity": uncached_cap["p99_ms"],
@@ -411,8 +440,8 @@ def main() -> None:
           "ratelimit_overhead": round(off_rps / on_rps - 1, 3) if on_rps else None,
           "ratelimit_cpu_us_per_request": [round(off_cpu, 1), round(on_cpu, 1)],
           "ratelimit_cpu_overhead": round(on_cpu / off_cpu - 1, 3) if off_cpu else None,
-          "failures": sum(r["failures"] for r in (stats_cap, stats_rate, uncached_cap, *unlimited_caps[1:],
-                                                  *limited_caps)),
+          "failures": sum(r["failures"] for r in (stats_cap, stats_rate, stats_rate_locust, uncached_cap,
+                                                  *unlimited_caps[1:], *limited_caps)),
           "monitors": monitors, "days": days, "phase_s": seconds,
           **({"profile_shares": shares} if shares else {})})
 
