@@ -307,6 +307,7 @@ def with_background(env: dict[str, str], key: str, ids: list[int], seconds: int,
     if not agg["runs"] or not ev["ticks"]:
         print(f"warning: the phase missed a run or tick (it started {late_start} s late)", file=sys.stderr)
     return {"p99_ms": alone["p99_ms"], "p99_ms_with_background": busy["p99_ms"],
+            "send_lag_p99_ms": max(alone["send_lag_p99_ms"], busy["send_lag_p99_ms"]),
             "p99_ratio_with_background": round(busy["p99_ms"] / alone["p99_ms"], 3) if alone["p99_ms"] else None,
             "p50_ms": alone["p50_ms"], "p50_ms_with_background": busy["p50_ms"],
             "rps_at_target": [round(alone["rps"], 1), round(busy["rps"], 1)],
@@ -431,6 +432,7 @@ def main() -> None:
           "rps_at_target": round(stats_rate["rps"], 1), "target_rps": TARGET_RPS,
           "p99_ms_at_capacity": stats_cap["p99_ms"], "baseline_p99_ms": base_rate["p99_ms"],
           "p50_ms": stats_rate["p50_ms"], "baseline_p50_ms": base_rate["p50_ms"],
+          "send_lag_p99_ms": max(stats_rate["send_lag_p99_ms"], base_rate["send_lag_p99_ms"]),
           "p99_ms_locust": stats_rate_locust["p99_ms"], "baseline_p99_ms_locust": base_rate_locust["p99_ms"],
           "server_cpu_us_per_request": [round(stats_cap["cpu_us"], 1), round(base_cap["cpu_us"], 1)],
           "server_cost_ratio": round(base_cap["cpu_us"] / stats_cap["cpu_us"], 3) if stats_cap["cpu_us"] else None,
