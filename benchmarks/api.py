@@ -56,6 +56,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -113,14 +114,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def capacity_with_cpu(host: str, seconds: int, env: dict[str, str], users: int = CAPACITY_USERS,
-                      user: str = "StatsUser") -> dict:
-    """A capacity phase (locust users sending back to back), plus the server's CPU
-    microseconds per request."""
+def _with_server_cpu(host: str, phase: Callable[[], dict]) -> dict:
+    """A phase's results plus the server's CPU microseconds per request over it."""
     before = cpu_seconds(SERVER_PIDS[host])
-    result = run_locust(host, user, users, seconds, 0, env)
+    result = phase()
     result["cpu_us"] = (cpu_seconds(SERVER_PIDS[host]) - before) * 1e6 / max(result["requests"], 1)
     return result
+
+
+def capacity_with_cpu(host: str, seconds: int, env: dict[str, str], users: int = CAPACITY_USERS,
+                      user: str = "StatsUser") -> dict:
+    """A capacity phase (locust users sending back to back), plus the server's CPU per request."""
+    return _with_server_cpu(host, lambda: run_locust(host, user, users, seconds, 0, env))
 
 
 def run_fixed_rate(host: str, kind: str, seconds: int, env: dict[str, str]) -> dict:
@@ -135,11 +140,8 @@ def run_fixed_rate(host: str, kind: str, seconds: int, env: dict[str, str]) -> d
 
 
 def fixed_rate_with_cpu(host: str, seconds: int, env: dict[str, str], kind: str = "stats") -> dict:
-    """A fixed-rate phase (open loop, TARGET_RPS), plus the server's CPU microseconds per request."""
-    before = cpu_seconds(SERVER_PIDS[host])
-    result = run_fixed_rate(host, kind, seconds, env)
-    result["cpu_us"] = (cpu_seconds(SERVER_PIDS[host]) - before) * 1e6 / max(result["requests"], 1)
-    return result
+    """A fixed-rate phase (open loop, TARGET_RPS), plus the server's CPU per request."""
+    return _with_server_cpu(host, lambda: run_fixed_rate(host, kind, seconds, env))
 
 
 @contextmanager

@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import math
 import random
 import time
 from datetime import UTC, datetime, timedelta
@@ -60,7 +59,7 @@ from benchmarks.alert_delivery import (
     stop_service,
     wait_immediate_passes_ready,
 )
-from benchmarks.harness import emit, median, throwaway_postgres
+from benchmarks.harness import emit, median, percentile, throwaway_postgres
 from evaluator.tick import evaluate_minute
 from ingest.writer import ResultWriter
 from notify.crypto import generate_key
@@ -128,12 +127,6 @@ def per_rule_loop(dsn: str, rules: int, at: datetime) -> float:
                        " AND time >= %s AND time < %s ORDER BY time DESC LIMIT 3",
                        (mid, at - 3 * MINUTE, at)).fetchall()
         return len(sample) / (time.perf_counter() - started)
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest rank: the smallest value with at least q of them at or below it."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
 async def immediate_alerts(dsn: str, receiver: Receiver, first_monitor: int, count: int,

@@ -1,10 +1,11 @@
 """Open-loop load at a fixed rate for benchmarks.api: requests leave on a schedule drawn in
 advance, whatever the answers before them did, and each one's latency is counted from the
 moment it was due to leave, so a server that stalls is charged for the requests that waited
-behind the stall (no coordinated omission). The schedule is a Poisson process at the rate
-(independent clients: random gaps, so requests sometimes arrive together); evenly spaced
-requests, each alone, made the server's CPU per request twice what either such load or
-locust's users cost it.
+behind the stall (no coordinated omission). The schedule is a Poisson process at the rate,
+as independent clients arrive: random gaps, so requests sometimes arrive together. The
+arrival pattern moves the server's CPU per request: for the trivial endpoint here, evenly
+spaced requests (each alone) cost 250-290 us, Poisson arrivals 180-265 us, and locust's
+users, which send in bursts, 105-131 us.
 
     python -m benchmarks.fixed_rate --host http://127.0.0.1:8080 --rate 500 --seconds 20 stats
     python -m benchmarks.fixed_rate --host http://127.0.0.1:8080 --rate 500 --seconds 20 baseline
@@ -16,9 +17,10 @@ of JSON: rps, p50_ms, p99_ms, requests, failures, endpoints (p99 ms per request 
 send_lag_p99_ms (how late this process sent its requests: its own share of the latency).
 
 Why not locust for this phase: on this 2-core machine locust's own scheduling put its p99 for
-the trivial baseline endpoint at 16-39 ms at 500 req/s, where this driver measured 3-6 ms, so
-the fixed-rate phase measured the load generator more than the server. Locust still drives
-the capacity phases (how many requests a second the server completes)."""
+the trivial baseline endpoint at 16-39 ms at 500 req/s, where a plain asyncio client measured
+3-6 ms and this driver 2-7 ms, so the fixed-rate phase measured the load generator more than
+the server. Locust still drives the capacity phases (how many requests a second the server
+completes)."""
 
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ import urllib.parse
 import aiohttp
 import uvloop
 
+from benchmarks.harness import percentile
 from benchmarks.stats_requests import GROUP_REQUEST, MONITOR_REQUESTS
 
 SEND_TIMEOUT_S = 30
@@ -53,11 +56,6 @@ def _mix(host: str, kind: str) -> tuple[list[tuple[str, str]], list[int], dict[s
     requests.append((name, f"{host}{path}?{urllib.parse.urlencode({**query, 'tag': tag})}"))
     weights.append(weight * len(monitors))
     return requests, weights, {"Authorization": f"Bearer {os.environ.get('VIGIL_BENCH_KEY', '')}"}
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
 async def drive(host: str, kind: str, rate: float, seconds: float, seed: int = 7) -> dict:
@@ -98,11 +96,11 @@ async def drive(host: str, kind: str, rate: float, seconds: float, seed: int = 7
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - start
     every = [v for values in latencies.values() for v in values]
-    return {"rps": round(len(every) / elapsed, 1), "p50_ms": round(_percentile(every, 0.5) * 1e3, 2),
-            "p99_ms": round(_percentile(every, 0.99) * 1e3, 2), "requests": len(every) + failures,
+    return {"rps": round(len(every) / elapsed, 1), "p50_ms": round(percentile(every, 0.5) * 1e3, 2),
+            "p99_ms": round(percentile(every, 0.99) * 1e3, 2), "requests": len(every) + failures,
             "failures": failures,
-            "endpoints": {name: round(_percentile(values, 0.99) * 1e3, 2) for name, values in sorted(latencies.items())},
-            "send_lag_p99_ms": round(_percentile(lags, 0.99) * 1e3, 2)}
+            "endpoints": {name: round(percentile(values, 0.99) * 1e3, 2) for name, values in sorted(latencies.items())},
+            "send_lag_p99_ms": round(percentile(lags, 0.99) * 1e3, 2)}
 
 
 def main() -> None:
